@@ -1,0 +1,65 @@
+// `tcpdoctor top`: streams sockets into groups and keeps the N largest, with the rest summed
+// into "other".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analyze/group_by.h"
+#include "analyze/group_table.h"
+#include "model/socket_record.h"
+
+namespace tcpdoctor {
+
+struct Group {
+  std::string key;  // as printed: "8080", "127.0.0.1:8080", "10.0.0.1 -> 10.0.0.2:443" ...
+  uint64_t count = 0;
+  PerStateCounts states{};
+};
+
+struct TopGroupsResult {
+  GroupBy by = GroupBy::kLocalPort;
+  std::vector<Group> groups;  // largest first; ties by key
+  Group other;                // every socket not in `groups` (key "other")
+  uint64_t other_groups = 0;  // how many groups "other" sums
+  uint64_t total = 0;         // sockets seen
+};
+
+class TopGroups {
+ public:
+  explicit TopGroups(GroupBy by) : by_(by) {}
+
+  void Add(const SocketRecord& r);
+  void Reset();
+  TopGroupsResult Take(size_t n) const;
+
+  // Keys that fit in 16 bytes: every IPv4 key, and keys without an address.
+  struct NarrowKey {
+    uint64_t a = 0;
+    uint64_t b = 0;
+    friend bool operator==(const NarrowKey&, const NarrowKey&) = default;
+  };
+  // IPv6 keys: up to two addresses and a port.
+  struct WideKey {
+    std::array<uint8_t, 16> first{};
+    std::array<uint8_t, 16> second{};
+    uint16_t port = 0;
+    friend bool operator==(const WideKey&, const WideKey&) = default;
+  };
+  struct NarrowHash {
+    size_t operator()(const NarrowKey& k) const;
+  };
+  struct WideHash {
+    size_t operator()(const WideKey& k) const;
+  };
+
+ private:
+  GroupBy by_;
+  uint64_t total_ = 0;
+  GroupTable<NarrowKey, NarrowHash> narrow_;
+  GroupTable<WideKey, WideHash> wide_;
+};
+
+}  // namespace tcpdoctor

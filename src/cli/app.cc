@@ -1,0 +1,140 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/suggest.h"
+
+namespace tcpdoctor {
+namespace {
+
+constexpr const char* kDescription =
+    "tcpdoctor: what is wrong with this host's TCP connections, from the kernel's own data.";
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
+  app.add_flag("--json", o.json, "Machine-readable output (schema: docs/json.md)");
+  app.add_option("--netns", o.netns, "Look inside a network namespace: a name from "
+                                     "`ip netns list` or a path such as /proc/PID/ns/net");
+  app.add_flag("-4,--ipv4", o.only_ipv4, "IPv4 sockets only");
+  app.add_flag("-6,--ipv6", o.only_ipv6, "IPv6 sockets only");
+  app.add_option("--state", o.states,
+                 "States to include, comma-separated: established, syn-sent, syn-recv, "
+                 "fin-wait-1, fin-wait-2, time-wait, close, close-wait, last-ack, listen, "
+                 "closing, or the groups connected, synchronized, all")
+      ->allow_extra_args(false);
+  app.add_option("--sport", o.sport, "Local port");
+  app.add_option("--dport", o.dport, "Remote port");
+  app.add_option("--port", o.port, "Local or remote port");
+  app.add_option("--addr", o.addr, "Local or remote address in this CIDR (10.0.0.0/8, ::1)");
+  app.add_option("--record", o.record_path, "Save the raw netlink dump to FILE")->group("");
+  app.add_option("--replay", o.replay_path, "Read a dump saved by --record")->group("");
+  app.add_option("--source", o.source, "Force a source: netlink or proc")
+      ->check(CLI::IsMember({"netlink", "proc"}))
+      ->group("");
+  app.add_option("--proc-root", o.proc_root, "Read /proc files from DIR")->group("");
+}
+
+std::vector<std::string> OptionNames(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->get_group().empty()) continue;  // hidden
+    for (const std::string& n : opt->get_lnames()) names.push_back("--" + n);
+  }
+  return names;
+}
+
+// Explains arguments that no command or option took: a mistyped command or flag.
+std::string UnexpectedArguments(const CLI::App& app, const CLI::App* command,
+                                const std::vector<std::string>& extras,
+                                const std::vector<std::string>& command_names) {
+  const std::string& first = extras.front();
+  if (first.starts_with("-")) {
+    const std::vector<std::string> names = OptionNames(command != nullptr ? *command : app);
+    const std::string flag = first.substr(0, first.find('='));
+    return "unknown option '" + flag + "'" + DidYouMean(flag, names);
+  }
+  if (command == nullptr) {
+    return "unknown command '" + first + "'" + DidYouMean(first, command_names);
+  }
+  return "unexpected argument '" + first + "' for '" + command->get_name() + "'";
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app(kDescription, "tcpdoctor");
+  app.set_version_flag("--version", std::string("tcpdoctor ") + TCPDOCTOR_VERSION);
+  app.allow_extras();
+  app.require_subcommand(0, 1);
+  GlobalOptions options;
+  AddGlobalOptions(app, options);
+
+  struct Registered {
+    CLI::App* app;
+    std::function<Status(const GlobalOptions&, CommandIo&)> run;
+  };
+  std::vector<Registered> registered;
+  std::vector<std::string> command_names;
+  for (const Command& command : {StatesCommand(), TopCommand()}) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    sub->footer("Examples:\n" + command.examples + "\n");
+    sub->allow_extras();
+    // Global options are declared on each command too, so they work on either side of it
+    // (fallthrough alone would not see "-4" after the command: CLI11 takes it for a number).
+    AddGlobalOptions(*sub, options);
+    registered.push_back({sub, command.setup(*sub)});
+    command_names.push_back(command.name);
+  }
+  app.footer("Run `tcpdoctor COMMAND --help` for a command's options and examples.");
+
+  std::vector<std::string> args;
+  for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);  // CLI11 wants them reversed
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion&) {
+    out << app.version() << "\n";
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    // CLI11's messages name the option; keep them to one line.
+    std::string message = e.what();
+    for (char& c : message) {
+      if (c == '\n') c = ' ';
+    }
+    err << "tcpdoctor: " << message << " (see tcpdoctor --help)\n";
+    return kExitUsage;
+  }
+
+  const Registered* chosen = nullptr;
+  for (const Registered& r : registered) {
+    if (r.app->parsed()) chosen = &r;
+  }
+  // CLI::App::help() wants a mutable app; the subcommand's own help covers `tcpdoctor CMD -h`.
+  const std::vector<std::string> extras = app.remaining(true);
+  if (!extras.empty()) {
+    err << "tcpdoctor: "
+        << UnexpectedArguments(app, chosen ? chosen->app : nullptr, extras, command_names)
+        << " (see tcpdoctor --help)\n";
+    return kExitUsage;
+  }
+  if (chosen == nullptr) {
+    out << app.help();
+    return kExitOk;
+  }
+
+  CommandIo io{out, [&err](const std::string& w) { err << "tcpdoctor: warning: " << w << "\n"; }};
+  Status status = chosen->run(options, io);
+  if (!status) {
+    const Error& e = status.error();
+    err << "tcpdoctor: " << e.ToString() << "\n";
+    return e.code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace tcpdoctor

@@ -1,0 +1,11 @@
+// One factory per command; the table in app.cc lists them.
+#pragma once
+
+#include "cli/command.h"
+
+namespace tcpdoctor {
+
+Command StatesCommand();
+Command TopCommand();
+
+}  // namespace tcpdoctor

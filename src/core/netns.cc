@@ -1,0 +1,60 @@
+#include "core/netns.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace tcpdoctor {
+
+Result<std::string> ResolveNetnsPath(std::string_view spec) {
+  if (spec.empty()) {
+    return Error{ErrorCode::kInvalidArgument, "empty network namespace name", 0, "--netns", {}};
+  }
+  std::string path(spec);
+  if (spec.find('/') == std::string_view::npos) path = "/run/netns/" + path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    Error e = Error::FromErrno(err, "no such network namespace", path);
+    e.context = "--netns " + std::string(spec);
+    e.message = "no network namespace at " + path;
+    return std::move(e).WithHint("list them with `ip netns list`, or give a path such as "
+                                 "/proc/PID/ns/net");
+  }
+  return path;
+}
+
+Result<NetnsGuard> NetnsGuard::Enter(const std::string& path) {
+  const int original = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (original < 0) return Error::FromErrno(errno, "cannot open current network namespace");
+  const int target = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    const int err = errno;
+    ::close(original);
+    return Error::FromErrno(err, "cannot open network namespace", path);
+  }
+  const int rc = ::setns(target, CLONE_NEWNET);
+  const int err = errno;
+  ::close(target);
+  if (rc != 0) {
+    ::close(original);
+    Error e = Error::FromErrno(err, "cannot enter network namespace", path);
+    if (err == EPERM) return std::move(e).WithHint("entering a namespace needs root (CAP_SYS_ADMIN)");
+    if (err == EINVAL) return std::move(e).WithHint("the file is not a network namespace");
+    return e;
+  }
+  return NetnsGuard(original);
+}
+
+NetnsGuard::~NetnsGuard() {
+  if (original_fd_ < 0) return;
+  // Returning can only fail if the original namespace vanished, which it cannot while we hold
+  // its fd; nothing useful to do on failure in a destructor.
+  (void)::setns(original_fd_, CLONE_NEWNET);
+  ::close(original_fd_);
+}
+
+}  // namespace tcpdoctor

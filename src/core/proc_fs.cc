@@ -1,0 +1,93 @@
+#include "core/proc_fs.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace tcpdoctor {
+namespace {
+
+// Closes the descriptor on every path out.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Result<int> OpenForReading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::FromErrno(errno, "cannot open", path);
+  return fd;
+}
+
+}  // namespace
+
+std::string ProcFs::Path(std::string_view relative) const {
+  std::string path = root_;
+  if (!path.empty() && path.back() != '/') path += '/';
+  path += relative;
+  return path;
+}
+
+Result<std::string> ProcFs::ReadFile(std::string_view relative) const {
+  const std::string path = Path(relative);
+  auto opened = OpenForReading(path);
+  if (!opened) return opened.TakeError();
+  Fd fd(*opened);
+  std::string content;
+  char buf[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::FromErrno(errno, "cannot read", path);
+    }
+    if (n == 0) break;
+    content.append(buf, static_cast<size_t>(n));
+  }
+  return content;
+}
+
+Status ProcFs::ForEachLine(std::string_view relative,
+                           const std::function<bool(std::string_view)>& on_line) const {
+  const std::string path = Path(relative);
+  auto opened = OpenForReading(path);
+  if (!opened) return opened.TakeError();
+  Fd fd(*opened);
+  std::vector<char> buf(1 << 16);
+  size_t filled = 0;
+  for (;;) {
+    if (filled == buf.size()) buf.resize(buf.size() * 2);  // a line longer than the buffer
+    const ssize_t n = ::read(fd.get(), buf.data() + filled, buf.size() - filled);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::FromErrno(errno, "cannot read", path);
+    }
+    const size_t end = filled + static_cast<size_t>(n);
+    size_t start = 0;
+    for (size_t i = filled; i < end; ++i) {
+      if (buf[i] != '\n') continue;
+      if (!on_line(std::string_view(buf.data() + start, i - start))) return Ok{};
+      start = i + 1;
+    }
+    if (n == 0) {
+      if (start < end) on_line(std::string_view(buf.data() + start, end - start));
+      return Ok{};
+    }
+    std::copy(buf.begin() + static_cast<long>(start), buf.begin() + static_cast<long>(end),
+              buf.begin());
+    filled = end - start;
+  }
+}
+
+}  // namespace tcpdoctor
