@@ -1,7 +1,7 @@
 // tcpdoctor_population: builds a large, exactly counted TCP socket population on loopback inside a
 // private network namespace, holds it for a bounded time, then tears everything down.
 //
-//   unshare -n tcpdoctor_population --established 600000 --time-wait 340000 \
+//   unshare -n tcpdoctor_population --established 600000 --time-wait 340000
 //       --close-wait 30000 --listen 8 --hold 300 --ready-file /tmp/ready
 //
 // Layout (all IPv4, all on lo, every 127/8 address works without configuration):
@@ -221,21 +221,49 @@ bool ParseOptions(int argc, char** argv, Options* o) {
 // ---------------------------------------------------------------------------------------------
 // Namespace setup
 
+// Refuses the host's namespace. The primary check compares /proc/self/ns/net with
+// /proc/1/ns/net. Where /proc/1 cannot be read (no CAP_SYS_PTRACE over pid 1, e.g. in some
+// sandboxes), it falls back to two checks: the fixed inode of init_net (PROC_NET_INIT_INO,
+// 0xEFFFFFF9 on recent kernels) and the presence of any interface other than lo (a namespace made
+// by `unshare -n` has only lo).
 bool InPrivateNetns(std::string* err) {
+  const std::string hint = "; run it as: unshare -n tcpdoctor_population ...";
   struct stat self {};
-  struct stat init {};
   if (stat("/proc/self/ns/net", &self) != 0) {
     *err = Errno("stat /proc/self/ns/net");
     return false;
   }
-  if (stat("/proc/1/ns/net", &init) != 0) {
+  struct stat init {};
+  if (stat("/proc/1/ns/net", &init) == 0) {
+    if (self.st_ino == init.st_ino && self.st_dev == init.st_dev) {
+      *err = "refusing to run in the initial network namespace (same as pid 1's)" + hint;
+      return false;
+    }
+    return true;
+  }
+  if (errno != EACCES && errno != EPERM) {
     *err = Errno("stat /proc/1/ns/net");
     return false;
   }
-  if (self.st_ino == init.st_ino && self.st_dev == init.st_dev) {
-    *err =
-        "refusing to run in the initial network namespace (it would flood the host); run it as: "
-        "unshare -n tcpdoctor_population ...";
+  constexpr ino_t kInitNetIno = 0xEFFFFFF9U;
+  if (self.st_ino == kInitNetIno) {
+    *err = "refusing to run in the initial network namespace (init_net inode)" + hint;
+    return false;
+  }
+  struct if_nameindex* names = if_nameindex();
+  if (names == nullptr) {
+    *err = Errno("if_nameindex");
+    return false;
+  }
+  std::string others;
+  for (struct if_nameindex* i = names; i->if_index != 0; ++i) {
+    if (strcmp(i->if_name, "lo") != 0)
+      others += std::string(others.empty() ? "" : ",") + i->if_name;
+  }
+  if_freenameindex(names);
+  if (!others.empty()) {
+    *err = "refusing to run: /proc/1/ns/net is unreadable and this namespace has interfaces (" +
+           others + ") besides lo, so it is not a private one" + hint;
     return false;
   }
   return true;
@@ -279,7 +307,7 @@ bool SetupNamespace(const Options& o, std::string* err) {
   const std::pair<std::string, std::string> sysctls[] = {
       {"net.ipv4.tcp_max_tw_buckets", std::to_string(tw_buckets)},
       {"net.ipv4.ip_local_port_range", "1024 65535"},
-      {"net.ipv4.tcp_rfc1337", "1"},  // no TIME-WAIT assassination by stray RSTs
+      {"net.ipv4.tcp_rfc1337", "1"},   // no TIME-WAIT assassination by stray RSTs
       {"net.ipv4.tcp_tw_reuse", "0"},  // connect() must never recycle our TIME_WAIT sockets
       {"net.core.somaxconn", std::to_string(kBacklog)},
       {"net.ipv4.tcp_max_syn_backlog", std::to_string(kBacklog)},
@@ -526,8 +554,8 @@ void WaitForStop() {
     for (long j = 0; j < b; ++j) {
       const long c = made + j;
       const sockaddr_in& src = srcs[static_cast<size_t>(c % kHolderSources)];
-      const sockaddr_in& dst = dsts[static_cast<size_t>((c / kHolderSources + id) %
-                                                        static_cast<long>(dsts.size()))];
+      const sockaddr_in& dst =
+          dsts[static_cast<size_t>((c / kHolderSources + id) % static_cast<long>(dsts.size()))];
       int fd = StartConnect(src, dst, &err);
       if (fd < 0) Fail(who, err);
       clients.push_back(fd);
@@ -741,6 +769,13 @@ bool Population::BuildHolders(std::string* err) {
     }
     std::vector<std::string> lines;
     ReadReports(200, &lines);
+    ReapExited(false);
+    bool died = false;
+    for (const auto& [pid, c] : holders_) died = died || c.exited;
+    if (died) {
+      while (ReadReports(0, &lines)) {
+      }
+    }
     for (const std::string& l : lines) {
       if (l.rfind("ok holder", 0) == 0) {
         ++done;
@@ -750,7 +785,6 @@ bool Population::BuildHolders(std::string* err) {
         return false;
       }
     }
-    ReapExited(false);
     for (const auto& [pid, c] : holders_) {
       if (c.exited) {
         *err = Format("holder pid %d died while building", pid);
@@ -780,6 +814,7 @@ bool Population::BuildTimeWait(std::string* err) {
   const double deadline = t0 + static_cast<double>(o_.build_timeout);
   tw_start_epoch_ = Epoch();
   tw_workers_.clear();
+  std::map<long, pid_t> by_id;
   for (long w = 0; w < n; ++w) {
     const long count = o_.time_wait * (w + 1) / n - o_.time_wait * w / n;
     const int id = static_cast<int>(w);
@@ -789,51 +824,40 @@ bool Population::BuildTimeWait(std::string* err) {
       return false;
     }
     tw_workers_[pid] = Child{pid};
+    by_id[w] = pid;
   }
   long done = 0;
-  while (done < n) {
-    std::vector<std::string> lines;
-    ReadReports(200, &lines);
+  auto handle = [&](const std::vector<std::string>& lines) {
     for (const std::string& l : lines) {
       long id = 0;
       long count = 0;
-      if (sscanf(l.c_str(), "ok time-wait %ld %ld", &id, &count) == 2) {
+      if (sscanf(l.c_str(), "ok time-wait %ld %ld", &id, &count) == 2 && by_id.count(id) != 0) {
         ++done;
         tw_built_ += count;
+        tw_workers_[by_id[id]].reported = true;
       } else {
         *err = l;
         return false;
       }
     }
-    ReapExited(true);
+    return true;
+  };
+  while (done < n) {
+    std::vector<std::string> lines;
+    ReadReports(200, &lines);
+    if (!handle(lines)) return false;
+    ReapExited(false);
     for (const auto& [pid, c] : tw_workers_) {
-      if (c.exited && done < n) {
-        // It may have exited right after reporting; re-check the pipe before failing.
+      if (c.exited && !c.reported) {
+        // It may have reported just before exiting: drain the pipe, then decide.
         std::vector<std::string> more;
         while (ReadReports(0, &more)) {
         }
-        long extra = 0;
-        for (const std::string& l : more) {
-          long id = 0;
-          long count = 0;
-          if (sscanf(l.c_str(), "ok time-wait %ld %ld", &id, &count) == 2) {
-            ++extra;
-            tw_built_ += count;
-          } else {
-            *err = l;
-            return false;
-          }
+        if (!handle(more)) return false;
+        if (!tw_workers_[pid].reported) {
+          *err = Format("time-wait worker pid %d died", pid);
+          return false;
         }
-        done += extra;
-        if (extra == 0 && done < n) {
-          int alive = 0;
-          for (const auto& [p2, c2] : tw_workers_) alive += c2.exited ? 0 : 1;
-          if (done + alive < n) {
-            *err = Format("time-wait worker pid %d died", pid);
-            return false;
-          }
-        }
-        break;
       }
     }
     if (g_stop) {
@@ -974,8 +998,8 @@ int Population::Run() {
   report_wr_ = p[1];
 
   for (long i = 0; i < o_.listen; ++i) {
-    sockaddr_in a = Addr(1, static_cast<unsigned>(i / 250), static_cast<unsigned>(i % 250 + 1),
-                         kListenPort);
+    sockaddr_in a =
+        Addr(1, static_cast<unsigned>(i / 250), static_cast<unsigned>(i % 250 + 1), kListenPort);
     int fd = MakeListener(a, &err);
     if (fd < 0) {
       Log(err);
