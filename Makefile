@@ -1,7 +1,7 @@
 # Two commands do everything on a fresh Debian 12 machine (as root): `make run` and `make test`.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
-DEB_PACKAGES := build-essential cmake pkg-config libmnl-dev libfmt-dev libcli11-dev \
+DEB_PACKAGES := build-essential cmake pkg-config libmnl-dev libcli11-dev \
   nlohmann-json3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev \
   iproute2 net-tools lsof procps hyperfine prometheus-node-exporter clang-format clang-tidy
 

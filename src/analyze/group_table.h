@@ -70,7 +70,7 @@ class GroupTable {
  private:
   Slot& Find(const Key& key) {
     const size_t mask = slots_.size() - 1;
-    for (size_t i = Hash{}(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = Hash{}(key)&mask;; i = (i + 1) & mask) {
       Slot& slot = slots_[i];
       if (slot.total == 0 || slot.key == key) return slot;
     }

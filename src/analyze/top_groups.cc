@@ -22,8 +22,9 @@ uint64_t Load64(const uint8_t* p) {
 }
 
 std::string V4Text(uint32_t host_order) {
-  uint8_t bytes[4] = {static_cast<uint8_t>(host_order >> 24), static_cast<uint8_t>(host_order >> 16),
-                      static_cast<uint8_t>(host_order >> 8), static_cast<uint8_t>(host_order)};
+  uint8_t bytes[4] = {static_cast<uint8_t>(host_order >> 24),
+                      static_cast<uint8_t>(host_order >> 16), static_cast<uint8_t>(host_order >> 8),
+                      static_cast<uint8_t>(host_order)};
   return IpAddress::V4(bytes).ToString();
 }
 
@@ -35,9 +36,12 @@ std::string V6Text(const std::array<uint8_t, 16>& bytes, bool for_port) {
 std::string NarrowText(GroupBy by, const TopGroups::NarrowKey& k) {
   switch (by) {
     case GroupBy::kLocalPort:
-    case GroupBy::kRemotePort: return std::to_string(k.a);
-    case GroupBy::kState: return std::string(StateName(static_cast<TcpState>(k.a)));
-    case GroupBy::kRemoteAddress: return V4Text(static_cast<uint32_t>(k.a));
+    case GroupBy::kRemotePort:
+      return std::to_string(k.a);
+    case GroupBy::kState:
+      return std::string(StateName(static_cast<TcpState>(k.a)));
+    case GroupBy::kRemoteAddress:
+      return V4Text(static_cast<uint32_t>(k.a));
     case GroupBy::kLocalAddress:
     case GroupBy::kPeer:
       return V4Text(static_cast<uint32_t>(k.a >> 16)) + ":" + std::to_string(k.a & 0xffff);
@@ -50,13 +54,16 @@ std::string NarrowText(GroupBy by, const TopGroups::NarrowKey& k) {
 
 std::string WideText(GroupBy by, const TopGroups::WideKey& k) {
   switch (by) {
-    case GroupBy::kRemoteAddress: return V6Text(k.first, false);
+    case GroupBy::kRemoteAddress:
+      return V6Text(k.first, false);
     case GroupBy::kLocalAddress:
-    case GroupBy::kPeer: return V6Text(k.first, true) + ":" + std::to_string(k.port);
+    case GroupBy::kPeer:
+      return V6Text(k.first, true) + ":" + std::to_string(k.port);
     case GroupBy::kDestination:
       return V6Text(k.first, false) + " -> " + V6Text(k.second, true) + ":" +
              std::to_string(k.port);
-    default: return {};  // keys without an address are never wide
+    default:
+      return {};  // keys without an address are never wide
   }
 }
 
@@ -69,9 +76,7 @@ struct Candidate {
 
 }  // namespace
 
-size_t TopGroups::NarrowHash::operator()(const NarrowKey& k) const {
-  return Mix(k.a ^ Mix(k.b));
-}
+size_t TopGroups::NarrowHash::operator()(const NarrowKey& k) const { return Mix(k.a ^ Mix(k.b)); }
 
 size_t TopGroups::WideHash::operator()(const WideKey& k) const {
   uint64_t h = Mix(Load64(k.first.data()) ^ k.port);
@@ -84,11 +89,18 @@ void TopGroups::Add(const SocketRecord& r) {
   ++total_;
   const bool v4 = r.family() == Family::kIpv4;
   switch (by_) {
-    case GroupBy::kLocalPort: narrow_.Add({r.local_port, 0}, r.state); return;
-    case GroupBy::kRemotePort: narrow_.Add({r.remote_port, 0}, r.state); return;
-    case GroupBy::kState: narrow_.Add({static_cast<uint64_t>(r.state), 0}, r.state); return;
+    case GroupBy::kLocalPort:
+      narrow_.Add({r.local_port, 0}, r.state);
+      return;
+    case GroupBy::kRemotePort:
+      narrow_.Add({r.remote_port, 0}, r.state);
+      return;
+    case GroupBy::kState:
+      narrow_.Add({static_cast<uint64_t>(r.state), 0}, r.state);
+      return;
     case GroupBy::kLocalAddress:
-      if (v4) return narrow_.Add({uint64_t{r.local.V4HostOrder()} << 16 | r.local_port, 0}, r.state);
+      if (v4)
+        return narrow_.Add({uint64_t{r.local.V4HostOrder()} << 16 | r.local_port, 0}, r.state);
       return wide_.Add({r.local.bytes, {}, r.local_port}, r.state);
     case GroupBy::kRemoteAddress:
       if (v4) return narrow_.Add({r.remote.V4HostOrder(), 0}, r.state);

@@ -41,8 +41,10 @@ Result<StateMask> ParseStates(const std::vector<std::string>& lists) {
       const auto parsed = ParseStateName(name);
       if (!parsed) {
         std::string choices;
-        for (std::string_view c : StateNameChoices()) choices += (choices.empty() ? "" : ", ") + std::string(c);
-        return BadValue("--state", "unknown state '" + name + "'" + DidYouMean(name, StateChoices()),
+        for (std::string_view c : StateNameChoices())
+          choices += (choices.empty() ? "" : ", ") + std::string(c);
+        return BadValue("--state",
+                        "unknown state '" + name + "'" + DidYouMean(name, StateChoices()),
                         "one of " + choices);
       }
       mask |= *parsed;

@@ -19,8 +19,8 @@ struct FileCloser {
 
 }  // namespace
 
-Result<DumpStats> ReadSockets(const GlobalOptions& options, CommandIo& io,
-                              const RecordSink& sink, const std::function<void()>& restart) {
+Result<DumpStats> ReadSockets(const GlobalOptions& options, CommandIo& io, const RecordSink& sink,
+                              const std::function<void()>& restart) {
   auto filter = BuildFilter(options);
   if (!filter) return filter.TakeError();
 

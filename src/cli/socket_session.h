@@ -11,7 +11,7 @@ namespace tcpdoctor {
 // Validates the filter, enters the namespace, opens the source the options ask for (live
 // netlink with /proc fallback, --replay, --source proc), and streams every matching socket to
 // `sink`. `restart` is called if the dump must be taken again (see CollectSockets).
-Result<DumpStats> ReadSockets(const GlobalOptions& options, CommandIo& io,
-                              const RecordSink& sink, const std::function<void()>& restart);
+Result<DumpStats> ReadSockets(const GlobalOptions& options, CommandIo& io, const RecordSink& sink,
+                              const std::function<void()>& restart);
 
 }  // namespace tcpdoctor

@@ -7,8 +7,7 @@ namespace tcpdoctor {
 
 Command StatesCommand() {
   return Command{
-      "states",
-      "Count TCP sockets in each state (IPv4 and IPv6), in RFC order, with the total",
+      "states", "Count TCP sockets in each state (IPv4 and IPv6), in RFC order, with the total",
       "  tcpdoctor states\n"
       "  tcpdoctor states --all-states -6\n"
       "  tcpdoctor states --port 443 --json\n"
@@ -19,8 +18,7 @@ Command StatesCommand() {
         return [all_states](const GlobalOptions& options, CommandIo& io) -> Status {
           StateCounts counts;
           auto read = ReadSockets(
-              options, io, [&](const SocketRecord& r) { counts.Add(r); },
-              [&] { counts.Reset(); });
+              options, io, [&](const SocketRecord& r) { counts.Add(r); }, [&] { counts.Reset(); });
           if (!read) return read.TakeError();
           if (options.json) {
             io.out << StatesJson(counts).dump(2) << "\n";

@@ -8,8 +8,7 @@ namespace tcpdoctor {
 
 Command TopCommand() {
   return Command{
-      "top",
-      "The largest groups of sockets by port, address, peer, destination or state",
+      "top", "The largest groups of sockets by port, address, peer, destination or state",
       "  tcpdoctor top --by lport\n"
       "  tcpdoctor top --by laddr --state time-wait -n 3   # netstat -nat | grep TIME_WAIT | ...\n"
       "  tcpdoctor top --by peer --state close-wait\n"

@@ -20,8 +20,8 @@ Error ProtocolError(std::string message) {
 // Walks the attributes after inet_diag_msg and checks that each one fits, and that they fill
 // the message exactly: libmnl's iterator silently stops at a bad length, we do not.
 Status CheckAttributes(const nlmsghdr* nlh) {
-  const auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(
-      nlh, sizeof(inet_diag_msg)));
+  const auto* attr =
+      static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, sizeof(inet_diag_msg)));
   const auto* end = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
   while (reinterpret_cast<const char*>(attr) < end) {
     const auto left = static_cast<int>(end - reinterpret_cast<const char*>(attr));
@@ -55,8 +55,11 @@ Result<SocketRecord> ParseDiagMessage(const nlmsghdr* nlh) {
   const int kernel_state = msg->idiag_state == kNewSynRecv ? 3 : msg->idiag_state;
   const auto state = StateFromKernel(kernel_state);
   if (!state) {
-    return Error{ErrorCode::kUnsupported, "unknown TCP state " + std::to_string(msg->idiag_state),
-                 0, "sock_diag dump", {}};
+    return Error{ErrorCode::kUnsupported,
+                 "unknown TCP state " + std::to_string(msg->idiag_state),
+                 0,
+                 "sock_diag dump",
+                 {}};
   }
   if (auto attrs = CheckAttributes(nlh); !attrs) return attrs.TakeError();
   r.state = *state;

@@ -48,7 +48,8 @@ Result<DumpStats> NetlinkSource::Dump(const DumpQuery& query, const RecordSink& 
   nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
   nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   nlh->nlmsg_seq = ++next_seq_;
-  auto* req = static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
+  auto* req =
+      static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
   req->sdiag_family = query.family == Family::kIpv4 ? AF_INET : AF_INET6;
   req->sdiag_protocol = IPPROTO_TCP;
   req->idiag_ext = query.extensions;
@@ -70,7 +71,8 @@ Result<DumpStats> NetlinkSource::Dump(const DumpQuery& query, const RecordSink& 
       if (errno == EINTR) continue;
       return Error::FromErrno(errno, "cannot receive the socket dump", "sock_diag");
     }
-    if (n == 0) return Error{ErrorCode::kProtocol, "dump ended without NLMSG_DONE", 0, "sock_diag", {}};
+    if (n == 0)
+      return Error{ErrorCode::kProtocol, "dump ended without NLMSG_DONE", 0, "sock_diag", {}};
     const std::span<const uint8_t> received(buffer.data(), static_cast<size_t>(n));
     if (record_to_ != nullptr) std::fwrite(received.data(), 1, received.size(), record_to_);
     if (auto parsed = ParseDiagBuffer(received, state, sink); !parsed) return parsed.TakeError();

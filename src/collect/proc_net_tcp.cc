@@ -52,8 +52,11 @@ bool ParsePair(std::string_view text, uint32_t& first, uint32_t& second) {
 }
 
 Error Malformed(std::string_view line, std::string_view what) {
-  return Error{ErrorCode::kParse, "malformed line (" + std::string(what) + "): " + std::string(line),
-               0, "/proc/net/tcp", {}};
+  return Error{ErrorCode::kParse,
+               "malformed line (" + std::string(what) + "): " + std::string(line),
+               0,
+               "/proc/net/tcp",
+               {}};
 }
 
 }  // namespace
@@ -67,7 +70,8 @@ Result<std::optional<SocketRecord>> ParseProcNetTcpLine(std::string_view line, F
   if (n < 10) return Malformed(line, "too few fields");
   SocketRecord r;
   if (!ParseEndpoint(f[1], family, r.local, r.local_port)) return Malformed(line, "local address");
-  if (!ParseEndpoint(f[2], family, r.remote, r.remote_port)) return Malformed(line, "remote address");
+  if (!ParseEndpoint(f[2], family, r.remote, r.remote_port))
+    return Malformed(line, "remote address");
   int state_number = 0;
   if (!ParseNumber(f[3], state_number, 16)) return Malformed(line, "state");
   if (state_number == 12) state_number = 3;  // NEW_SYN_RECV
@@ -80,8 +84,8 @@ Result<std::optional<SocketRecord>> ParseProcNetTcpLine(std::string_view line, F
   if (!ParsePair(f[5], timer, jiffies)) return Malformed(line, "timer");
   r.timer = timer <= 4 ? static_cast<SocketTimer>(timer) : SocketTimer::kNone;
   static const long kTicksPerSecond = ::sysconf(_SC_CLK_TCK);  // USER_HZ, constant
-  r.timer_expires_ms = static_cast<uint32_t>(uint64_t{jiffies} * 1000 /
-                                             static_cast<uint64_t>(kTicksPerSecond));
+  r.timer_expires_ms =
+      static_cast<uint32_t>(uint64_t{jiffies} * 1000 / static_cast<uint64_t>(kTicksPerSecond));
   uint32_t retransmits = 0;
   if (!ParseNumber(f[6], retransmits, 16)) return Malformed(line, "retransmits");
   r.retransmits = static_cast<uint8_t>(retransmits > 255 ? 255 : retransmits);

@@ -8,6 +8,11 @@
 #include <cerrno>
 
 namespace tcpdoctor {
+namespace {
+
+constexpr const char* kNeedRoot = "entering another network namespace needs root (CAP_SYS_ADMIN)";
+
+}  // namespace
 
 Result<std::string> ResolveNetnsPath(std::string_view spec) {
   if (spec.empty()) {
@@ -18,11 +23,13 @@ Result<std::string> ResolveNetnsPath(std::string_view spec) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
-    Error e = Error::FromErrno(err, "no such network namespace", path);
-    e.context = "--netns " + std::string(spec);
+    Error e = Error::FromErrno(err, "cannot use network namespace", "--netns " + std::string(spec));
+    if (err == EACCES || err == EPERM) return std::move(e).WithHint(kNeedRoot);
+    if (err != ENOENT) return e;
     e.message = "no network namespace at " + path;
-    return std::move(e).WithHint("list them with `ip netns list`, or give a path such as "
-                                 "/proc/PID/ns/net");
+    e.sys_errno = 0;
+    return std::move(e).WithHint(
+        "list them with `ip netns list`, or give a path such as /proc/PID/ns/net");
   }
   return path;
 }
@@ -34,7 +41,17 @@ Result<NetnsGuard> NetnsGuard::Enter(const std::string& path) {
   if (target < 0) {
     const int err = errno;
     ::close(original);
-    return Error::FromErrno(err, "cannot open network namespace", path);
+    Error e = Error::FromErrno(err, "cannot open network namespace", path);
+    if (err == EACCES || err == EPERM) return std::move(e).WithHint(kNeedRoot);
+    return e;
+  }
+  // Already there (e.g. --netns /proc/self/ns/net): nothing to enter, and no privilege needed.
+  struct stat here {};
+  struct stat there {};
+  if (::fstat(original, &here) == 0 && ::fstat(target, &there) == 0 &&
+      here.st_dev == there.st_dev && here.st_ino == there.st_ino) {
+    ::close(target);
+    return NetnsGuard(original);
   }
   const int rc = ::setns(target, CLONE_NEWNET);
   const int err = errno;
@@ -42,7 +59,7 @@ Result<NetnsGuard> NetnsGuard::Enter(const std::string& path) {
   if (rc != 0) {
     ::close(original);
     Error e = Error::FromErrno(err, "cannot enter network namespace", path);
-    if (err == EPERM) return std::move(e).WithHint("entering a namespace needs root (CAP_SYS_ADMIN)");
+    if (err == EPERM) return std::move(e).WithHint(kNeedRoot);
     if (err == EINVAL) return std::move(e).WithHint("the file is not a network namespace");
     return e;
   }

@@ -6,14 +6,22 @@ namespace tcpdoctor {
 
 const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kNotFound: return "not found";
-    case ErrorCode::kPermission: return "permission denied";
-    case ErrorCode::kIo: return "i/o error";
-    case ErrorCode::kParse: return "parse error";
-    case ErrorCode::kProtocol: return "protocol error";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kInterrupted: return "interrupted";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kNotFound:
+      return "not found";
+    case ErrorCode::kPermission:
+      return "permission denied";
+    case ErrorCode::kIo:
+      return "i/o error";
+    case ErrorCode::kParse:
+      return "parse error";
+    case ErrorCode::kProtocol:
+      return "protocol error";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kInterrupted:
+      return "interrupted";
   }
   return "error";
 }

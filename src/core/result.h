@@ -42,8 +42,8 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}       // NOLINT: implicit on purpose
-  Result(Error error) : data_(std::move(error)) {}   // NOLINT: implicit on purpose
+  Result(T value) : data_(std::move(value)) {}      // NOLINT: implicit on purpose
+  Result(Error error) : data_(std::move(error)) {}  // NOLINT: implicit on purpose
 
   bool ok() const { return std::holds_alternative<T>(data_); }
   explicit operator bool() const { return ok(); }

@@ -26,17 +26,28 @@ constexpr StateMask kSynchronized = kConnected & ~StateBit(TcpState::kSynSent);
 
 std::string_view StateName(TcpState s) {
   switch (s) {
-    case TcpState::kEstablished: return "ESTABLISHED";
-    case TcpState::kSynSent: return "SYN_SENT";
-    case TcpState::kSynRecv: return "SYN_RECV";
-    case TcpState::kFinWait1: return "FIN_WAIT1";
-    case TcpState::kFinWait2: return "FIN_WAIT2";
-    case TcpState::kTimeWait: return "TIME_WAIT";
-    case TcpState::kClose: return "CLOSE";
-    case TcpState::kCloseWait: return "CLOSE_WAIT";
-    case TcpState::kLastAck: return "LAST_ACK";
-    case TcpState::kListen: return "LISTEN";
-    case TcpState::kClosing: return "CLOSING";
+    case TcpState::kEstablished:
+      return "ESTABLISHED";
+    case TcpState::kSynSent:
+      return "SYN_SENT";
+    case TcpState::kSynRecv:
+      return "SYN_RECV";
+    case TcpState::kFinWait1:
+      return "FIN_WAIT1";
+    case TcpState::kFinWait2:
+      return "FIN_WAIT2";
+    case TcpState::kTimeWait:
+      return "TIME_WAIT";
+    case TcpState::kClose:
+      return "CLOSE";
+    case TcpState::kCloseWait:
+      return "CLOSE_WAIT";
+    case TcpState::kLastAck:
+      return "LAST_ACK";
+    case TcpState::kListen:
+      return "LISTEN";
+    case TcpState::kClosing:
+      return "CLOSING";
   }
   return "UNKNOWN";
 }
@@ -48,9 +59,9 @@ std::optional<TcpState> StateFromKernel(int number) {
 
 const std::array<std::string_view, 16>& StateNameChoices() {
   static constexpr std::array<std::string_view, 16> kChoices = {
-      "established", "syn-sent",  "syn-recv",  "fin-wait-1", "fin-wait-2", "time-wait",
-      "close",       "close-wait", "last-ack", "listen",     "closing",    "all",
-      "connected",   "synchronized", "bucket", "big"};
+      "established", "syn-sent",     "syn-recv", "fin-wait-1", "fin-wait-2", "time-wait",
+      "close",       "close-wait",   "last-ack", "listen",     "closing",    "all",
+      "connected",   "synchronized", "bucket",   "big"};
   return kChoices;
 }
 

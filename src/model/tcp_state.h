@@ -31,9 +31,9 @@ inline constexpr StateMask kAllStates = 0xffe;  // bits 1..11
 
 // The states in RFC 793 order, as `tcpdoctor states` prints them.
 inline constexpr std::array<TcpState, 11> kStatesInOrder = {
-    TcpState::kEstablished, TcpState::kSynSent,   TcpState::kSynRecv,  TcpState::kFinWait1,
-    TcpState::kFinWait2,    TcpState::kTimeWait,  TcpState::kClose,    TcpState::kCloseWait,
-    TcpState::kLastAck,     TcpState::kListen,    TcpState::kClosing};
+    TcpState::kEstablished, TcpState::kSynSent,  TcpState::kSynRecv, TcpState::kFinWait1,
+    TcpState::kFinWait2,    TcpState::kTimeWait, TcpState::kClose,   TcpState::kCloseWait,
+    TcpState::kLastAck,     TcpState::kListen,   TcpState::kClosing};
 
 // netstat's name: "ESTABLISHED", "TIME_WAIT" ...
 std::string_view StateName(TcpState s);

@@ -10,7 +10,9 @@ class TextTable {
  public:
   enum class Align { kLeft, kRight };
 
-  void AddColumn(std::string header, Align align) { columns_.push_back({std::move(header), align}); }
+  void AddColumn(std::string header, Align align) {
+    columns_.push_back({std::move(header), align});
+  }
   void AddRow(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
   // Two spaces between columns; no trailing spaces.
   std::string Render(bool with_header = true) const;

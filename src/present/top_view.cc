@@ -11,7 +11,8 @@ namespace {
 nlohmann::ordered_json NonZeroStates(const PerStateCounts& states) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   for (TcpState s : kStatesInOrder) {
-    if (states[static_cast<int>(s)] != 0) out[std::string(StateName(s))] = states[static_cast<int>(s)];
+    if (states[static_cast<int>(s)] != 0)
+      out[std::string(StateName(s))] = states[static_cast<int>(s)];
   }
   return out;
 }
