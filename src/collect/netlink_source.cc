@@ -18,7 +18,7 @@ namespace {
 
 // The kernel fills at most 32 KiB per recv() of a dump (netlink caps its skb at that); a
 // larger buffer only guarantees that no message is ever cut.
-constexpr size_t kReceiveBufferSize = 64 * 1024;
+constexpr size_t kReceiveBufferSize = size_t{64} * 1024;
 
 }  // namespace
 
