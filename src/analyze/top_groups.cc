@@ -21,51 +21,77 @@ uint64_t Load64(const uint8_t* p) {
   return v;
 }
 
-std::string V4Text(uint32_t host_order) {
-  uint8_t bytes[4] = {static_cast<uint8_t>(host_order >> 24),
-                      static_cast<uint8_t>(host_order >> 16), static_cast<uint8_t>(host_order >> 8),
-                      static_cast<uint8_t>(host_order)};
-  return IpAddress::V4(bytes).ToString();
+IpAddress V4FromHostOrder(uint64_t host_order) {
+  const uint8_t bytes[4] = {
+      static_cast<uint8_t>(host_order >> 24), static_cast<uint8_t>(host_order >> 16),
+      static_cast<uint8_t>(host_order >> 8), static_cast<uint8_t>(host_order)};
+  return IpAddress::V4(bytes);
 }
 
-std::string V6Text(const std::array<uint8_t, 16>& bytes, bool for_port) {
-  const IpAddress a = IpAddress::V6(bytes.data());
-  return for_port ? a.ToStringForPort() : a.ToString();
-}
-
-std::string NarrowText(GroupBy by, const TopGroups::NarrowKey& k) {
+GroupFields DecodeNarrow(GroupBy by, const TopGroups::NarrowKey& k) {
+  GroupFields f;
   switch (by) {
-    case GroupBy::kLocalPort:
-    case GroupBy::kRemotePort:
-      return std::to_string(k.a);
-    case GroupBy::kState:
-      return std::string(StateName(static_cast<TcpState>(k.a)));
-    case GroupBy::kRemoteAddress:
-      return V4Text(static_cast<uint32_t>(k.a));
+    case GroupBy::kLocalPort: f.local_port = static_cast<uint16_t>(k.a); break;
+    case GroupBy::kRemotePort: f.remote_port = static_cast<uint16_t>(k.a); break;
+    case GroupBy::kState: f.state = static_cast<TcpState>(k.a); break;
+    case GroupBy::kRemoteAddress: f.remote = V4FromHostOrder(k.a); break;
     case GroupBy::kLocalAddress:
+      f.local = V4FromHostOrder(k.a >> 16);
+      f.local_port = static_cast<uint16_t>(k.a);
+      break;
     case GroupBy::kPeer:
-      return V4Text(static_cast<uint32_t>(k.a >> 16)) + ":" + std::to_string(k.a & 0xffff);
+      f.remote = V4FromHostOrder(k.a >> 16);
+      f.remote_port = static_cast<uint16_t>(k.a);
+      break;
     case GroupBy::kDestination:
-      return V4Text(static_cast<uint32_t>(k.a >> 32)) + " -> " +
-             V4Text(static_cast<uint32_t>(k.a)) + ":" + std::to_string(k.b);
+      f.local = V4FromHostOrder(k.a >> 32);
+      f.remote = V4FromHostOrder(k.a & 0xffffffff);
+      f.remote_port = static_cast<uint16_t>(k.b);
+      break;
+  }
+  return f;
+}
+
+GroupFields DecodeWide(GroupBy by, const TopGroups::WideKey& k) {
+  GroupFields f;
+  switch (by) {
+    case GroupBy::kRemoteAddress: f.remote = IpAddress::V6(k.first.data()); break;
+    case GroupBy::kLocalAddress:
+      f.local = IpAddress::V6(k.first.data());
+      f.local_port = k.port;
+      break;
+    case GroupBy::kPeer:
+      f.remote = IpAddress::V6(k.first.data());
+      f.remote_port = k.port;
+      break;
+    case GroupBy::kDestination:
+      f.local = IpAddress::V6(k.first.data());
+      f.remote = IpAddress::V6(k.second.data());
+      f.remote_port = k.port;
+      break;
+    default: break;  // keys without an address are never wide
+  }
+  return f;
+}
+
+}  // namespace
+
+std::string GroupKeyText(GroupBy by, const GroupFields& f) {
+  switch (by) {
+    case GroupBy::kLocalPort: return std::to_string(f.local_port);
+    case GroupBy::kRemotePort: return std::to_string(f.remote_port);
+    case GroupBy::kState: return std::string(StateName(f.state));
+    case GroupBy::kRemoteAddress: return f.remote.ToString();
+    case GroupBy::kLocalAddress: return f.local.ToStringForPort() + ":" + std::to_string(f.local_port);
+    case GroupBy::kPeer: return f.remote.ToStringForPort() + ":" + std::to_string(f.remote_port);
+    case GroupBy::kDestination:
+      return f.local.ToString() + " -> " + f.remote.ToStringForPort() + ":" +
+             std::to_string(f.remote_port);
   }
   return {};
 }
 
-std::string WideText(GroupBy by, const TopGroups::WideKey& k) {
-  switch (by) {
-    case GroupBy::kRemoteAddress:
-      return V6Text(k.first, false);
-    case GroupBy::kLocalAddress:
-    case GroupBy::kPeer:
-      return V6Text(k.first, true) + ":" + std::to_string(k.port);
-    case GroupBy::kDestination:
-      return V6Text(k.first, false) + " -> " + V6Text(k.second, true) + ":" +
-             std::to_string(k.port);
-    default:
-      return {};  // keys without an address are never wide
-  }
-}
+namespace {
 
 // One group, wherever it is stored, for ranking.
 struct Candidate {
@@ -163,13 +189,14 @@ TopGroupsResult TopGroups::Take(size_t n) const {
     if (c.wide) {
       const auto* slot = static_cast<const WideSlot*>(c.slot);
       g.states = wide_.Split(*slot);
-      if (i < shown) g.key = WideText(by_, slot->key);
+      if (i < shown) g.fields = DecodeWide(by_, slot->key);
     } else {
       const auto* slot = static_cast<const NarrowSlot*>(c.slot);
       g.states = narrow_.Split(*slot);
-      if (i < shown) g.key = NarrowText(by_, slot->key);
+      if (i < shown) g.fields = DecodeNarrow(by_, slot->key);
     }
     if (i < shown) {
+      g.key = GroupKeyText(by_, g.fields);
       result.groups.push_back(std::move(g));
       continue;
     }

@@ -13,8 +13,18 @@
 
 namespace tcpdoctor {
 
+// The fields a group key is made of; only those of the GroupBy in use are set.
+struct GroupFields {
+  IpAddress local;
+  IpAddress remote;
+  uint16_t local_port = 0;
+  uint16_t remote_port = 0;
+  TcpState state = TcpState::kClose;
+};
+
 struct Group {
   std::string key;  // as printed: "8080", "127.0.0.1:8080", "10.0.0.1 -> 10.0.0.2:443" ...
+  GroupFields fields;
   uint64_t count = 0;
   PerStateCounts states{};
 };
@@ -26,6 +36,9 @@ struct TopGroupsResult {
   uint64_t other_groups = 0;  // how many groups "other" sums
   uint64_t total = 0;         // sockets seen
 };
+
+// The key as printed for `by`: "8080", "127.0.0.1:8080", "[::1]:8080", "10.0.0.1 -> 10.0.0.2:443".
+std::string GroupKeyText(GroupBy by, const GroupFields& fields);
 
 class TopGroups {
  public:

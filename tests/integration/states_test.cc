@@ -104,6 +104,67 @@ TEST_P(StatesTest, JsonCountsEveryStateExactlyAndAgreesWithSs) {
   });
 }
 
+TEST_P(StatesTest, TextAndFamiliesAreExact) {
+  const uint32_t seed = GetParam();
+  RunInNetns([seed] {
+    Population population;
+    ASSERT_NO_FATAL_FAILURE(population.Build(RandomPlan(seed)));
+    ASSERT_NO_FATAL_FAILURE(population.Settle());
+    const std::vector<SocketTuple>& sockets = population.expected();
+
+    for (const bool all_states : {false, true}) {
+      std::vector<std::string> args = {"states"};
+      if (all_states) args.push_back("--all-states");
+      const CommandResult text = RunTcpdoctor(args);
+      ASSERT_EQ(text.exit_code, 0) << text.Describe();
+      EXPECT_EQ(text.err, "");
+      EXPECT_EQ(ParseStatesText(text.out), ExpectedStatesText(sockets, all_states))
+          << CommandLine(args) << " printed:\n"
+          << text.out;
+    }
+
+    Selection v4;
+    v4.ipv6 = false;
+    Selection v6;
+    v6.ipv4 = false;
+    for (const auto& [flag, selection] : {std::pair{"-4", v4}, std::pair{"-6", v6}}) {
+      const auto selected = Select(sockets, selection);
+      ASSERT_FALSE(selected.empty()) << "the population has no sockets for " << flag;
+      // Before and after the command: both places take the global options.
+      for (const auto& args : {std::vector<std::string>{flag, "states"},
+                               std::vector<std::string>{"states", flag}}) {
+        const auto doc = TcpdoctorJson(args);
+        ASSERT_TRUE(doc.has_value());
+        EXPECT_EQ(*doc, ExpectedStates(selected)) << CommandLine(args);
+      }
+      const SsResult ss = RunSs({flag});
+      ASSERT_EQ(ss.error, "");
+      EXPECT_EQ(Sorted(ss.rows), Sorted(selected)) << "ss -tan " << flag;
+      const CommandResult text = RunTcpdoctor({"states", flag, "--all-states"});
+      ASSERT_EQ(text.exit_code, 0) << text.Describe();
+      EXPECT_EQ(ParseStatesText(text.out), ExpectedStatesText(selected, true)) << text.out;
+    }
+  });
+}
+
+TEST(StatesEmptyNamespaceTest, PrintsOnlyTheZeroTotal) {
+  RunInNetns([] {
+    const auto doc = TcpdoctorJson({"states"});
+    ASSERT_TRUE(doc.has_value());
+    EXPECT_EQ(*doc, ExpectedStates({}));
+    const CommandResult text = RunTcpdoctor({"states"});
+    ASSERT_EQ(text.exit_code, 0) << text.Describe();
+    EXPECT_EQ(ParseStatesText(text.out), ExpectedStatesText({}, false)) << text.out;
+    // The JSON lists every state, in RFC (kernel) order.
+    const auto ordered = nlohmann::ordered_json::parse(RunTcpdoctor({"states", "--json"}).out);
+    std::vector<std::string> keys;
+    for (const auto& item : ordered["states"].items()) keys.push_back(item.key());
+    std::vector<std::string> rfc_order;
+    for (State s : kAllStates) rfc_order.emplace_back(StateName(s));
+    EXPECT_EQ(keys, rfc_order);
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(Seeds, StatesTest, ::testing::Values(1u, 2u, 3u));
 
 }  // namespace

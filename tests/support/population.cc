@@ -259,7 +259,9 @@ void Population::AddConnection(Outcome outcome, Listener& listener,
       Expect(State::kSynRecv, c.server_side);
       break;
     case Outcome::kSynSent:
-      if (!listener.filled) ASSERT_NO_FATAL_FAILURE(FillFullListener(listener, client_address));
+      if (!listener.filled) {
+        ASSERT_NO_FATAL_FAILURE(FillFullListener(listener, client_address));
+      }
       ASSERT_NO_FATAL_FAILURE(Connect(listener, client_address, false, false, c));
       Expect(State::kSynSent, c.client_side);
       break;

@@ -1,0 +1,95 @@
+#include "analyze/listener_queues.h"
+
+#include <algorithm>
+
+namespace tcpdoctor {
+namespace {
+
+bool IsWildcard(const IpAddress& a) {
+  return std::all_of(a.bytes.begin(), a.bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+// A request on `local` can belong to a listener bound to the wildcard of its family; an IPv6
+// wildcard listener (dual-stack) also takes IPv4 connections, shown as IPv4 or v4-mapped.
+bool WildcardCovers(const IpAddress& listener, const IpAddress& local) {
+  if (!IsWildcard(listener)) return false;
+  return listener.family == local.family || listener.family == Family::kIpv6;
+}
+
+void CountSample(ListenerQueue& l) {
+  l.samples = 1;
+  l.peak_accept_queue = l.accept_queue;
+  l.samples_full = l.FullNow() ? 1 : 0;
+}
+
+}  // namespace
+
+double ListenerQueue::FillPercent() const {
+  if (!backlog_known) return 0;
+  return 100.0 * accept_queue / (static_cast<double>(backlog) + 1);
+}
+
+void ListenerQueueBuilder::Add(const SocketRecord& r) {
+  if (r.state == TcpState::kListen) {
+    ListenerQueue l;
+    l.address = r.local;
+    l.port = r.local_port;
+    l.inode = r.inode;
+    l.uid = r.uid;
+    l.accept_queue = r.recv_queue;
+    l.backlog = r.send_queue;
+    listeners_.push_back(l);
+  } else if (r.state == TcpState::kSynRecv) {
+    requests_.push_back(r);
+  }
+}
+
+void ListenerQueueBuilder::Reset() {
+  listeners_.clear();
+  requests_.clear();
+}
+
+std::vector<ListenerQueue> ListenerQueueBuilder::Take() {
+  for (const SocketRecord& req : requests_) {
+    ListenerQueue* owner = nullptr;
+    for (ListenerQueue& l : listeners_) {
+      if (l.port != req.local_port) continue;
+      if (l.address == req.local) {
+        owner = &l;
+        break;
+      }
+      if (owner == nullptr && WildcardCovers(l.address, req.local)) owner = &l;
+    }
+    if (owner != nullptr) ++owner->syn_recv;
+  }
+  for (ListenerQueue& l : listeners_) CountSample(l);
+  std::sort(listeners_.begin(), listeners_.end(), [](const ListenerQueue& a, const ListenerQueue& b) {
+    if (a.port != b.port) return a.port < b.port;
+    if (a.address.family != b.address.family) return a.address.family < b.address.family;
+    return a.address.bytes < b.address.bytes;
+  });
+  requests_.clear();
+  return std::move(listeners_);
+}
+
+void MergeListenerSample(std::vector<ListenerQueue>& into,
+                         const std::vector<ListenerQueue>& sample) {
+  for (const ListenerQueue& s : sample) {
+    auto it = std::find_if(into.begin(), into.end(), [&](const ListenerQueue& l) {
+      return l.port == s.port && l.address == s.address && l.inode == s.inode;
+    });
+    if (it == into.end()) {  // a listener that appeared during the interval
+      into.push_back(s);
+      continue;
+    }
+    const uint32_t peak = std::max(it->peak_accept_queue, s.accept_queue);
+    const uint32_t full = it->samples_full + (s.FullNow() ? 1 : 0);
+    const uint32_t samples = it->samples + 1;
+    *it = s;
+    it->peak_accept_queue = peak;
+    it->samples_full = full;
+    it->samples = samples;
+  }
+}
+
+}  // namespace tcpdoctor
