@@ -500,8 +500,11 @@ outer() {
   done
   # Nothing of ours may survive: the namespaces die with their last process.
   local left
-  left=$(pgrep -f "tcpdoctor_population|tcpdoctor-bench|web.systemd-socket" || true)
-  [[ -z $left ]] || log "WARNING: processes left behind: $left"
+  left=$(pgrep -f '^[^ ]*(tcpdoctor_population|tcpdoctor_bare_dump|prometheus-node-exporter --web.systemd-socket|systemd-socket-activate -l /tmp/tcpdoctor-bench)( |$)' || true)
+  if [[ -n $left ]]; then
+    log "WARNING: processes left behind: $(oneline "$left")"
+    failed=1
+  fi
   log "done in $((($(now_us) - t_start) / 1000000)) s; results in $OUT"
   return "$failed"
 }

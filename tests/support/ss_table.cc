@@ -7,8 +7,9 @@
 namespace tcpdoctor::itest {
 namespace {
 
-// "127.0.0.1:8080", "[::1]:8080", "[::ffff:127.0.0.1]:80", "0.0.0.0:*", "[::]:*".
-std::optional<Endpoint> ParseSsEndpoint(const std::string& text) {
+// "127.0.0.1:8080", "[::1]:8080", "[::ffff:127.0.0.1]:80", "0.0.0.0:*", "[::]:*", and "*:*"
+// (ss's wildcard for a dual-stack socket), which takes `wildcard_family`.
+std::optional<Endpoint> ParseSsEndpoint(const std::string& text, int wildcard_family) {
   const size_t colon = text.rfind(':');
   if (colon == std::string::npos) return std::nullopt;
   std::string address = text.substr(0, colon);
@@ -17,7 +18,13 @@ std::optional<Endpoint> ParseSsEndpoint(const std::string& text) {
     address.erase(percent, address.find(']') == std::string::npos ? std::string::npos
                                                                   : address.find(']') - percent);
   }
-  return Endpoint::Parse(address, port == "*" ? 0 : static_cast<uint16_t>(std::stoul(port)));
+  const uint16_t number = port == "*" ? 0 : static_cast<uint16_t>(std::stoul(port));
+  if (address == "*") {
+    Endpoint any = Endpoint::Any(wildcard_family);
+    any.port = number;
+    return any;
+  }
+  return Endpoint::Parse(address, number);
 }
 
 }  // namespace
@@ -50,8 +57,8 @@ SsResult RunSs(const std::vector<std::string>& args, std::optional<State> implie
     }
     SocketTuple t;
     const auto parsed_state = has_state ? StateFromSsName(state) : implied;
-    const auto l = ParseSsEndpoint(local);
-    const auto p = ParseSsEndpoint(peer);
+    const auto l = ParseSsEndpoint(local, AF_INET6);
+    const auto p = ParseSsEndpoint(peer, l ? l->family : AF_INET6);
     if (!parsed_state || !l || !p) {
       result.error = "cannot parse ss line: " + line;
       return result;
