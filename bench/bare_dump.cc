@@ -25,7 +25,7 @@ constexpr std::array<const char*, 13> kStateNames = {
 
 // 1 << TCP_ESTABLISHED ... 1 << TCP_CLOSING; the kernel adds NEW_SYN_RECV with SYN_RECV.
 constexpr uint32_t kAllStates = 0xffe;
-constexpr size_t kRecvBuffer = 64 * 1024;  // the kernel fills at most ~32 KiB per recv()
+constexpr size_t kRecvBuffer = size_t{64} * 1024;  // the kernel fills at most ~32 KiB per recv()
 
 struct Counts {
   std::array<uint64_t, 256> by_state{};

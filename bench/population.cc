@@ -9,13 +9,14 @@
 //   holder clients   127.10+.x.y     ESTABLISHED pairs and CLOSE_WAIT/FIN_WAIT2 pairs (fds held)
 //   TIME_WAIT        clients from 127.0.0.1 to 127.3.w.k:1001+w; one temporary wildcard listener
 //                    per TIME_WAIT worker w (no fds held once built)
-// Port 1000 is outside ip_local_port_range, and every client binds its own 127.x source address
-// with IP_BIND_ADDRESS_NO_PORT so the ephemeral port space is per (source, destination) tuple.
+// Ports 1000+ are below ip_local_port_range (1024-65535 here); pair clients bind their own 127.x
+// source with IP_BIND_ADDRESS_NO_PORT, so the ephemeral ports are per (source, destination).
 //
 // Long-lived fds are spread over holder processes (each below --fds-per-worker). TIME_WAIT is
-// built last by a few parallel workers, because it lives only 60 s. SIGUSR1 builds a new TIME_WAIT
-// generation once the previous one has expired. SIGTERM/SIGINT, or the end of --hold, stops
-// everything; workers also die with the parent (PR_SET_PDEATHSIG).
+// built last by a few parallel workers, because it lives only 60 s. SIGUSR1 replaces the TIME_WAIT
+// share: SOCK_DESTROY on the old generation (or waiting for it to expire), then a new one and a
+// rewritten ready file. SIGTERM/SIGINT, or the end of --hold, stops everything; workers also die
+// with the parent (PR_SET_PDEATHSIG).
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -132,7 +133,7 @@ void Usage(FILE* out) {
           "  --fds-per-worker N  long-lived fds per holder process (default 18000)\n"
           "  --batch N           connections per batch step (default 1024)\n"
           "  --build-timeout S   give up if building takes longer (default 600)\n"
-          "Signals: SIGUSR1 = rebuild the TIME_WAIT share once the previous one expired;\n"
+          "Signals: SIGUSR1 = replace the TIME_WAIT share (destroy the old one, build anew);\n"
           "SIGTERM/SIGINT = stop now.\n");
 }
 
@@ -350,6 +351,19 @@ long SockstatTimeWait() {
   return tw;
 }
 
+// The netlink messages in buf[0, n), bounds-checked (NLMSG_OK mixes signed and unsigned).
+std::vector<const nlmsghdr*> Messages(const char* buf, ssize_t n) {
+  std::vector<const nlmsghdr*> out;
+  const size_t len = n > 0 ? static_cast<size_t>(n) : 0;
+  for (size_t off = 0; off + sizeof(nlmsghdr) <= len;) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(buf + off);
+    if (h->nlmsg_len < sizeof(nlmsghdr) || off + h->nlmsg_len > len) break;
+    out.push_back(h);
+    off += NLMSG_ALIGN(h->nlmsg_len);
+  }
+  return out;
+}
+
 // SOCK_DESTROY every TIME_WAIT socket of this namespace: one dump, then exact destroy requests
 // (with the dumped cookie) in batches, each acknowledged. Needs CONFIG_INET_DIAG_DESTROY and a
 // kernel that accepts TIME_WAIT entries (6.18 does). Returns how many were destroyed, or -1.
@@ -390,8 +404,7 @@ long PurgeTimeWait(std::string* err) {
         ok = false;
         break;
       }
-      int len = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      for (const nlmsghdr* h : Messages(buf, n)) {
         if (h->nlmsg_type == NLMSG_DONE) {
           done = true;
           break;
@@ -440,8 +453,7 @@ long PurgeTimeWait(std::string* err) {
         ok = false;
         break;
       }
-      int len = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      for (const nlmsghdr* h : Messages(buf, n)) {
         if (h->nlmsg_type != NLMSG_ERROR) continue;
         ++acks;
         if (static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error == 0) ++destroyed;
@@ -543,6 +555,7 @@ bool WaitConnected(const std::vector<int>& fds, double deadline, std::string* er
 bool AcceptN(const std::vector<int>& listeners, long n, std::vector<int>* out, double deadline,
              std::string* err) {
   std::vector<pollfd> pfds;
+  pfds.reserve(listeners.size());
   for (int l : listeners) pfds.push_back({l, POLLIN, 0});
   long got = 0;
   while (got < n) {
@@ -648,6 +661,7 @@ void WaitForStop() {
                              const std::vector<sockaddr_in>& dsts) {
   const std::string who = Format("holder %d", id);
   std::vector<sockaddr_in> srcs;
+  srcs.reserve(kHolderSources);
   for (int k = 0; k < kHolderSources; ++k) {
     srcs.push_back(Addr(10 + static_cast<unsigned>(id / 250), static_cast<unsigned>(id % 250),
                         static_cast<unsigned>(k + 1), 0));
@@ -707,6 +721,7 @@ void WaitForStop() {
   if (listener < 0) Fail(who, err);
   const std::vector<int> listeners = {listener};
   std::vector<sockaddr_in> dsts;
+  dsts.reserve(kTimeWaitDestinations);
   for (int k = 0; k < kTimeWaitDestinations; ++k) {
     dsts.push_back(Addr(3, static_cast<unsigned>(w), static_cast<unsigned>(k + 1), port));
   }

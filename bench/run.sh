@@ -72,7 +72,8 @@ inner() {
 
   cleanup() {
     local rc=$?
-    trap - EXIT INT TERM
+    trap - EXIT
+    trap '' INT TERM # finish cleaning up; `timeout -k` still bounds this with SIGKILL
     if [[ -n $ne_pid ]]; then kill "$ne_pid" 2>/dev/null || true; fi
     if [[ -n $pop_pid ]]; then kill -TERM "$pop_pid" 2>/dev/null || true; fi
     local i
@@ -133,22 +134,39 @@ inner() {
   local expected_total=${R[total]}
 
   # ---- node_exporter over a unix socket (no TCP sockets of its own in the population) -----
-  local have_ne=0
+  local have_ne=0 fetch_client=""
+  local -a FETCH=()
+  if command -v curl >/dev/null; then
+    fetch_client=curl
+    FETCH=(curl -s --max-time 300 --unix-socket "$ne_sock" http://localhost/metrics)
+  elif command -v python3 >/dev/null; then
+    fetch_client=python3
+    FETCH=(python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(300); s.connect(sys.argv[1])
+s.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+d = b"".join(iter(lambda: s.recv(65536), b""))
+sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
+  fi
   if command -v prometheus-node-exporter >/dev/null && command -v systemd-socket-activate >/dev/null &&
-    command -v curl >/dev/null; then
+    [[ -n $fetch_client ]]; then
     systemd-socket-activate -l "$ne_sock" prometheus-node-exporter --web.systemd-socket \
       --collector.disable-defaults --collector.tcpstat --log.level=error 2>"$work/ne.log" &
     ne_pid=$!
     local i
-    for ((i = 0; i < 50; i++)); do [[ -S $ne_sock ]] && break; sleep 0.1; done
-    if curl -s --max-time 120 --unix-socket "$ne_sock" http://localhost/metrics 2>/dev/null |
-      grep -q '^node_tcp_connection_states'; then
+    for ((i = 0; i < 50; i++)); do
+      if [[ -S $ne_sock ]]; then break; fi
+      sleep 0.1
+    done
+    # The first request starts the exporter (socket activation); it is not timed.
+    "${FETCH[@]}" >"$work/ne.first" 2>/dev/null || true
+    if grep -q '^node_tcp_connection_states' "$work/ne.first"; then
       have_ne=1
     else
       log "node_exporter did not answer; skipping its row"
     fi
   else
-    log "prometheus-node-exporter, systemd-socket-activate or curl missing; skipping node_exporter"
+    log "prometheus-node-exporter, systemd-socket-activate (systemd) or curl/python3 missing;" \
+      "skipping node_exporter"
   fi
   local have_td=0
   if [[ -x $TCPDOCTOR ]]; then have_td=1; else log "$TCPDOCTOR missing: skipping tcpdoctor rows"; fi
@@ -156,6 +174,7 @@ inner() {
   # ---- tools -------------------------------------------------------------------------------
   local -a NAMES=("bare sock_diag dump (floor)" "tcpdoctor states" "tcpdoctor top --by peer"
     "ss -tan | awk | sort | uniq -c" "netstat -n | awk (seeds)" "ss -s" "node_exporter tcpstat scrape")
+  if [[ $fetch_client == python3 ]]; then NAMES[6]+=" (python3 client)"; fi
   local -a KIND=(states states none ss netstat none exporter)
   local -a ENABLED=(1 "$have_td" "$have_td" 1 1 1 "$have_ne")
   local n=${#NAMES[@]}
@@ -167,7 +186,7 @@ inner() {
       3) ARGV=(bash -c "ss -tan | awk '{print \$1}' | sort | uniq -c") ;;
       4) ARGV=(bash -c "netstat -n | awk '/^tcp/ {++S[\$NF]} END {for(a in S) print a, S[a]}'") ;;
       5) ARGV=(ss -s) ;;
-      6) ARGV=(curl -s --max-time 300 --unix-socket "$ne_sock" http://localhost/metrics) ;;
+      6) ARGV=("${FETCH[@]}") ;;
     esac
   }
   # Normalises a tool's output to sorted "NAME=count" lines (non-zero states only).
@@ -199,6 +218,8 @@ inner() {
   # of the whole population. TIME_WAIT only decreases while we measure, so exact counts after a
   # batch prove nothing expired or was lost during it; otherwise the batch is discarded. When
   # nothing fits any more, the population purges and rebuilds its TIME_WAIT share (SIGUSR1).
+  local -a TIMER=()
+  if [[ -x /usr/bin/time ]]; then TIMER=(/usr/bin/time -f '%M' -o "$work/rss"); fi
   local -a NEED EST_US SAMPLES RSS MATCH_OK MATCH_N RC_BAD
   local i
   for ((i = 0; i < n; i++)); do
@@ -291,10 +312,12 @@ inner() {
       tool_argv "$j"
       local t0 t1 rc=0
       t0=$(now_us)
-      /usr/bin/time -f '%M' -o "$work/rss" "${ARGV[@]}" >"$work/out.$j" 2>"$work/err.$j" || rc=$?
+      "${TIMER[@]}" "${ARGV[@]}" >"$work/out.$j" 2>"$work/err.$j" || rc=$?
       t1=$(now_us)
       b_us[j]=$((t1 - t0))
-      b_rss[j]=$(tail -n 1 "$work/rss")
+      b_rss[j]=0
+      if ((${#TIMER[@]})); then b_rss[j]=$(tail -n 1 "$work/rss"); fi
+      [[ ${b_rss[j]} =~ ^[0-9]+$ ]] || b_rss[j]=0
       if ((b_us[j] > EST_US[j])); then EST_US[j]=${b_us[j]}; fi
       if ((rc != 0)); then
         RC_BAD[j]=$((RC_BAD[j] + 1))
@@ -342,8 +365,10 @@ inner() {
       json_pending=0
       local jgot="" jtotal=""
       if [[ -n $js ]]; then
-        jgot=$(jq -r '.states | to_entries[] | select(.value > 0) | "\(.key)=\(.value)"' <<<"$js" 2>/dev/null | sort || true)
-        jtotal=$(jq -r .total <<<"$js" 2>/dev/null || true)
+        # {"total": N, "states": {"NAME": N, ...}}: upper-case keys are states (no jq needed).
+        jgot=$(tr -d ' \n\t' <<<"$js" | grep -oE '"[A-Z][A-Z0-9_]*":[0-9]+' |
+          awk -F: '$2 + 0 > 0 { gsub("\"", "", $1); print $1 "=" $2 + 0 }' | sort || true)
+        jtotal=$(tr -d ' \n\t' <<<"$js" | grep -oE '"total":[0-9]+' | cut -d: -f2 || true)
       fi
       if [[ $jgot != "$expected" || $jtotal != "$expected_total" ]]; then
         mismatch_td=$((mismatch_td + 1))
@@ -408,9 +433,10 @@ inner() {
         END {
           med = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
           f = (med < 100000) ? "%.4f" : "%.3f"
-          printf "| %s%s | " f " | " f " | " f " | %.1f%s | %.1f | %s |\n", ENVIRON["NAME_MD"],
+          r = (rss + 0 > 0) ? sprintf("%.1f%s", rss / 1024, note) : "n/a"
+          printf "| %s%s | " f " | " f " | " f " | %s | %.2f | %s |\n", ENVIRON["NAME_MD"],
             (runs < want ? " (" runs " runs)" : ""), med / 1e6, a[1] / 1e6, a[NR] / 1e6,
-            rss / 1024, note, (bare > 0 ? med / bare : 0), matchcol
+            r, (bare > 0 ? med / bare : 0), matchcol
         }'
     done
     echo
@@ -446,7 +472,7 @@ inner() {
 outer() {
   (($(id -u) == 0)) || die "must run as root (unshare -n, sysctls inside the namespace)"
   command -v unshare >/dev/null || die "unshare (util-linux) is required"
-  [[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time) is required"
+  [[ -x /usr/bin/time ]] || log "/usr/bin/time (Debian package 'time') missing: no peak RSS column"
   [[ $RUNS =~ ^[0-9]+$ ]] && ((RUNS >= 1 && RUNS <= 50)) || die "BENCH_RUNS must be 1..50"
   [[ $LISTENERS =~ ^[0-9]+$ ]] && ((LISTENERS >= 1 && LISTENERS <= 1000)) ||
     die "BENCH_LISTENERS must be 1..1000"
