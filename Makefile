@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 DEB_PACKAGES := build-essential cmake pkg-config libmnl-dev libcli11-dev \
   nlohmann-json3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  iproute2 net-tools lsof procps hyperfine prometheus-node-exporter clang-format clang-tidy
+  iproute2 net-tools lsof procps hyperfine curl time systemd prometheus-node-exporter clang-format clang-tidy
 
 .PHONY: deps build run test bench format tidy clean
 
