@@ -38,6 +38,7 @@ void ListenerQueueBuilder::Add(const SocketRecord& r) {
     l.uid = r.uid;
     l.accept_queue = r.recv_queue;
     l.backlog = r.send_queue;
+    l.backlog_known = backlog_known_;
     listeners_.push_back(l);
   } else if (r.state == TcpState::kSynRecv) {
     requests_.push_back(r);
@@ -63,11 +64,12 @@ std::vector<ListenerQueue> ListenerQueueBuilder::Take() {
     if (owner != nullptr) ++owner->syn_recv;
   }
   for (ListenerQueue& l : listeners_) CountSample(l);
-  std::sort(listeners_.begin(), listeners_.end(), [](const ListenerQueue& a, const ListenerQueue& b) {
-    if (a.port != b.port) return a.port < b.port;
-    if (a.address.family != b.address.family) return a.address.family < b.address.family;
-    return a.address.bytes < b.address.bytes;
-  });
+  std::sort(listeners_.begin(), listeners_.end(),
+            [](const ListenerQueue& a, const ListenerQueue& b) {
+              if (a.port != b.port) return a.port < b.port;
+              if (a.address.family != b.address.family) return a.address.family < b.address.family;
+              return a.address.bytes < b.address.bytes;
+            });
   requests_.clear();
   return std::move(listeners_);
 }

@@ -43,17 +43,21 @@ struct ListenerQueue {
 // an address and the first one gets the count (the kernel does not say which one owns it).
 class ListenerQueueBuilder {
  public:
+  // `backlog_known`: false when the source cannot see the backlog (/proc/net/tcp).
+  explicit ListenerQueueBuilder(bool backlog_known = true) : backlog_known_(backlog_known) {}
   void Add(const SocketRecord& r);
   void Reset();
   std::vector<ListenerQueue> Take();
 
  private:
+  bool backlog_known_;
   std::vector<ListenerQueue> listeners_;
   std::vector<SocketRecord> requests_;  // few: bounded by the listeners' SYN queues
 };
 
 // Folds a later sample into `into` (same listeners by address, port and inode): keeps the
 // latest queue and SYN_RECV figures and accumulates the peak and the full count.
-void MergeListenerSample(std::vector<ListenerQueue>& into, const std::vector<ListenerQueue>& sample);
+void MergeListenerSample(std::vector<ListenerQueue>& into,
+                         const std::vector<ListenerQueue>& sample);
 
 }  // namespace tcpdoctor

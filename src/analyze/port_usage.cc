@@ -28,6 +28,24 @@ bool IsLoopback(const IpAddress& a) {
   return std::memcmp(a.bytes.data(), kMapped, 12) == 0 && a.bytes[12] == 127;
 }
 
+PortBudgetSettings PortBudgetSettings::From(const Sysctls& sysctls) {
+  PortBudgetSettings s;
+  if (sysctls.ip_local_port_range) {
+    s.range_low = static_cast<uint16_t>(sysctls.ip_local_port_range->first);
+    s.range_high = static_cast<uint16_t>(sysctls.ip_local_port_range->last);
+  }
+  if (sysctls.ip_local_reserved_ports) {
+    s.reserved_in_range =
+        sysctls.ip_local_reserved_ports->CountWithin(PortRange{s.range_low, s.range_high});
+  }
+  if (sysctls.tcp_tw_reuse) s.tw_reuse = static_cast<int>(*sysctls.tcp_tw_reuse);
+  if (sysctls.tcp_timestamps) s.timestamps = *sysctls.tcp_timestamps != 0;
+  if (sysctls.tcp_tw_reuse_delay_ms) {
+    s.tw_reuse_delay_seconds = static_cast<double>(*sysctls.tcp_tw_reuse_delay_ms) / 1000.0;
+  }
+  return s;
+}
+
 uint32_t PortBudgetSettings::RangeSize() const {
   if (range_high < range_low) return 0;
   const uint32_t all = uint32_t{range_high} - range_low + 1;

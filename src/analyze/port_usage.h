@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/socket_record.h"
+#include "model/sysctls.h"
 
 namespace tcpdoctor {
 
@@ -17,10 +18,14 @@ namespace tcpdoctor {
 struct PortBudgetSettings {
   uint16_t range_low = 32768;  // ip_local_port_range
   uint16_t range_high = 60999;
-  uint32_t reserved_in_range = 0;  // ip_local_reserved_ports that fall inside the range
-  int tw_reuse = 2;                // tcp_tw_reuse: 0 off, 1 on, 2 loopback only
-  bool timestamps = true;          // tcp_timestamps != 0 (reuse needs them)
+  uint32_t reserved_in_range = 0;       // ip_local_reserved_ports that fall inside the range
+  int tw_reuse = 2;                     // tcp_tw_reuse: 0 off, 1 on, 2 loopback only
+  bool timestamps = true;               // tcp_timestamps != 0 (reuse needs them)
   double tw_reuse_delay_seconds = 1.0;  // tcp_tw_reuse_delay (6.14+), 1 s before
+
+  // From the namespace's sysctls; a key this kernel lacks keeps the default above (a kernel
+  // without tcp_tw_reuse_delay hard-codes 1 s; before 4.19 tcp_tw_reuse was 0 or 1).
+  static PortBudgetSettings From(const Sysctls& sysctls);
 
   uint32_t RangeSize() const;  // usable ports: the range minus reserved ports in it
   bool InRange(uint16_t port) const { return port >= range_low && port <= range_high; }

@@ -31,10 +31,18 @@ IpAddress V4FromHostOrder(uint64_t host_order) {
 GroupFields DecodeNarrow(GroupBy by, const TopGroups::NarrowKey& k) {
   GroupFields f;
   switch (by) {
-    case GroupBy::kLocalPort: f.local_port = static_cast<uint16_t>(k.a); break;
-    case GroupBy::kRemotePort: f.remote_port = static_cast<uint16_t>(k.a); break;
-    case GroupBy::kState: f.state = static_cast<TcpState>(k.a); break;
-    case GroupBy::kRemoteAddress: f.remote = V4FromHostOrder(k.a); break;
+    case GroupBy::kLocalPort:
+      f.local_port = static_cast<uint16_t>(k.a);
+      break;
+    case GroupBy::kRemotePort:
+      f.remote_port = static_cast<uint16_t>(k.a);
+      break;
+    case GroupBy::kState:
+      f.state = static_cast<TcpState>(k.a);
+      break;
+    case GroupBy::kRemoteAddress:
+      f.remote = V4FromHostOrder(k.a);
+      break;
     case GroupBy::kLocalAddress:
       f.local = V4FromHostOrder(k.a >> 16);
       f.local_port = static_cast<uint16_t>(k.a);
@@ -55,7 +63,9 @@ GroupFields DecodeNarrow(GroupBy by, const TopGroups::NarrowKey& k) {
 GroupFields DecodeWide(GroupBy by, const TopGroups::WideKey& k) {
   GroupFields f;
   switch (by) {
-    case GroupBy::kRemoteAddress: f.remote = IpAddress::V6(k.first.data()); break;
+    case GroupBy::kRemoteAddress:
+      f.remote = IpAddress::V6(k.first.data());
+      break;
     case GroupBy::kLocalAddress:
       f.local = IpAddress::V6(k.first.data());
       f.local_port = k.port;
@@ -69,7 +79,8 @@ GroupFields DecodeWide(GroupBy by, const TopGroups::WideKey& k) {
       f.remote = IpAddress::V6(k.second.data());
       f.remote_port = k.port;
       break;
-    default: break;  // keys without an address are never wide
+    default:
+      break;  // keys without an address are never wide
   }
   return f;
 }
@@ -78,12 +89,18 @@ GroupFields DecodeWide(GroupBy by, const TopGroups::WideKey& k) {
 
 std::string GroupKeyText(GroupBy by, const GroupFields& f) {
   switch (by) {
-    case GroupBy::kLocalPort: return std::to_string(f.local_port);
-    case GroupBy::kRemotePort: return std::to_string(f.remote_port);
-    case GroupBy::kState: return std::string(StateName(f.state));
-    case GroupBy::kRemoteAddress: return f.remote.ToString();
-    case GroupBy::kLocalAddress: return f.local.ToStringForPort() + ":" + std::to_string(f.local_port);
-    case GroupBy::kPeer: return f.remote.ToStringForPort() + ":" + std::to_string(f.remote_port);
+    case GroupBy::kLocalPort:
+      return std::to_string(f.local_port);
+    case GroupBy::kRemotePort:
+      return std::to_string(f.remote_port);
+    case GroupBy::kState:
+      return std::string(StateName(f.state));
+    case GroupBy::kRemoteAddress:
+      return f.remote.ToString();
+    case GroupBy::kLocalAddress:
+      return f.local.ToStringForPort() + ":" + std::to_string(f.local_port);
+    case GroupBy::kPeer:
+      return f.remote.ToStringForPort() + ":" + std::to_string(f.remote_port);
     case GroupBy::kDestination:
       return f.local.ToString() + " -> " + f.remote.ToStringForPort() + ":" +
              std::to_string(f.remote_port);

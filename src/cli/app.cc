@@ -76,7 +76,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   };
   std::vector<Registered> registered;
   std::vector<std::string> command_names;
-  for (const Command& command : {StatesCommand(), TopCommand()}) {
+  for (const Command& command :
+       {StatesCommand(), TopCommand(), ListenersCommand(), PortsCommand(), CountersCommand()}) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->footer("Examples:\n" + command.examples + "\n");
     sub->allow_extras();

@@ -7,5 +7,8 @@ namespace tcpdoctor {
 
 Command StatesCommand();
 Command TopCommand();
+Command CountersCommand();
+Command ListenersCommand();
+Command PortsCommand();
 
 }  // namespace tcpdoctor

@@ -1,6 +1,6 @@
 #include "analyze/state_counts.h"
 #include "cli/commands.h"
-#include "cli/socket_session.h"
+#include "cli/session.h"
 #include "present/states_view.h"
 
 namespace tcpdoctor {
@@ -17,8 +17,10 @@ Command StatesCommand() {
         sub.add_flag("--all-states", *all_states, "Show states with a zero count too");
         return [all_states](const GlobalOptions& options, CommandIo& io) -> Status {
           StateCounts counts;
-          auto read = ReadSockets(
-              options, io, [&](const SocketRecord& r) { counts.Add(r); }, [&] { counts.Reset(); });
+          auto session = Session::Open(options, io);
+          if (!session) return session.TakeError();
+          auto read = (*session)->ReadSockets(
+              kAllStates, [&](const SocketRecord& r) { counts.Add(r); }, [&] { counts.Reset(); });
           if (!read) return read.TakeError();
           if (options.json) {
             io.out << StatesJson(counts).dump(2) << "\n";

@@ -1,6 +1,6 @@
 #include "analyze/top_groups.h"
 #include "cli/commands.h"
-#include "cli/socket_session.h"
+#include "cli/session.h"
 #include "cli/suggest.h"
 #include "present/top_view.h"
 
@@ -36,8 +36,10 @@ Command TopCommand() {
             return Error{ErrorCode::kInvalidArgument, "-n must be at least 1", 0, "-n", {}};
           }
           TopGroups top(*by);
-          auto read = ReadSockets(
-              options, io, [&](const SocketRecord& r) { top.Add(r); }, [&] { top.Reset(); });
+          auto session = Session::Open(options, io);
+          if (!session) return session.TakeError();
+          auto read = (*session)->ReadSockets(
+              kAllStates, [&](const SocketRecord& r) { top.Add(r); }, [&] { top.Reset(); });
           if (!read) return read.TakeError();
           const TopGroupsResult result = top.Take(static_cast<size_t>(opts->limit));
           if (options.json) {
