@@ -8,13 +8,16 @@ constexpr int kAttempts = 3;
 Result<DumpStats> CollectOnce(SocketSource& source, const SocketFilter& filter,
                               const RecordSink& sink) {
   DumpStats total;
+  // The kernel filtered by state and exact ports; the rest of the filter is applied here, and
+  // `records` counts what reached the sink.
   const RecordSink filtered = [&](const SocketRecord& r) {
-    if (filter.Matches(r)) sink(r);
+    if (!filter.Matches(r)) return;
+    ++total.records;
+    sink(r);
   };
   for (const DumpQuery& query : PlanQueries(filter)) {
     auto stats = source.Dump(query, filtered);
     if (!stats) return stats.TakeError();
-    total.records += stats->records;
     total.messages += stats->messages;
     total.bytes += stats->bytes;
     total.skipped += stats->skipped;

@@ -97,6 +97,13 @@ Status ParseDiagBuffer(std::span<const uint8_t> buffer, DiagDumpState& state,
     ++state.stats.messages;
     if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) state.stats.interrupted = true;
     if (nlh->nlmsg_type == NLMSG_DONE) {
+      // A dump that failed part-way ends with its errno in DONE's payload (netlink_dump_done);
+      // that is how inet_diag says it has no handler for the protocol (ENOENT).
+      if (nlh->nlmsg_len >= MNL_NLMSG_HDRLEN + sizeof(int)) {
+        const int code = *static_cast<const int*>(mnl_nlmsg_get_payload(nlh));
+        if (code < 0)
+          return Error::FromErrno(-code, "the kernel aborted the socket dump", "sock_diag");
+      }
       state.done = true;
       return Ok{};
     }

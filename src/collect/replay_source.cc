@@ -6,12 +6,15 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "collect/diag_parser.h"
 
 namespace tcpdoctor {
 namespace {
+
+constexpr uint32_t kMaxMessageBytes = 1 << 20;
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -41,6 +44,16 @@ Result<DumpStats> ReplaySource::Dump(const DumpQuery& query, const RecordSink& s
     if (got < sizeof header || header.nlmsg_len < sizeof header) {
       return Error{ErrorCode::kParse, "truncated netlink header", 0, path_, {}};
     }
+    // The kernel's dump messages are a few hundred bytes; a length past this is corruption
+    // (and would overflow NLMSG_ALIGN near 4 GiB).
+    if (header.nlmsg_len > kMaxMessageBytes) {
+      return Error{
+          ErrorCode::kParse,
+          "netlink message length " + std::to_string(header.nlmsg_len) + " is not plausible",
+          0,
+          path_,
+          {}};
+    }
     message.resize(NLMSG_ALIGN(header.nlmsg_len));
     std::memcpy(message.data(), &header, sizeof header);
     const size_t body = header.nlmsg_len - sizeof header;
@@ -65,6 +78,8 @@ Result<DumpStats> ReplaySource::Dump(const DumpQuery& query, const RecordSink& s
     total.messages = total.messages + 1;
     total.bytes += header.nlmsg_len;
     total.interrupted = total.interrupted || state.stats.interrupted;
+    total.skipped += state.stats.skipped;
+    state.stats.skipped = 0;
     if (state.done) dump_started = false;
   }
   if (dump_started) {

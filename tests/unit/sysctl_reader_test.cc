@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -236,16 +237,21 @@ TEST(ReadSysctlsTest, UnreadableFileIsAnErrorWithItsPath) {
   EXPECT_EQ(s.error().context, root.path() + "/sys/net/core/somaxconn");
 }
 
+// Root reads mode-000 files, so the read runs in a child that has dropped to nobody.
 TEST(ReadSysctlsTest, PermissionDeniedIsAnErrorWithItsPath) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads mode-000 files";
   TempRoot root;
   const std::string file = root.path() + "/sys/net/core/somaxconn";
   std::ofstream(file) << "4096\n";
-  ::chmod(file.c_str(), 0);
-  auto s = ReadSysctls(ProcFs(root.path()));
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().code, ErrorCode::kPermission);
-  EXPECT_EQ(s.error().context, file);
+  ASSERT_EQ(::chmod(file.c_str(), 0), 0);
+  EXPECT_EXIT(
+      {
+        if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) std::_Exit(10);
+        auto s = ReadSysctls(ProcFs(root.path()));
+        if (s.ok()) std::_Exit(11);
+        if (s.error().code != ErrorCode::kPermission) std::_Exit(12);
+        std::_Exit(s.error().context == file ? 0 : 13);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
