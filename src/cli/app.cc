@@ -14,8 +14,9 @@ constexpr const char* kDescription =
 void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--json", o.json, "Machine-readable output (schema: docs/json.md)");
   app.add_option("--netns", o.netns,
-                 "Look inside a network namespace: a name from "
-                 "`ip netns list` or a path such as /proc/PID/ns/net");
+                 "Look inside a network namespace: a name from `ip netns list` or a path such "
+                 "as /proc/PID/ns/net")
+      ->each([&o](const std::string&) { o.netns_given = true; });
   app.add_flag("-4,--ipv4", o.only_ipv4, "IPv4 sockets only");
   app.add_flag("-6,--ipv6", o.only_ipv6, "IPv6 sockets only");
   app.add_option("--state", o.states,

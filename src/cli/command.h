@@ -18,6 +18,7 @@ namespace tcpdoctor {
 struct GlobalOptions {
   bool json = false;
   std::string netns;  // --netns NAME|PATH
+  bool netns_given = false;  // so that --netns "" (an unset variable) is an error, not ignored
   bool only_ipv4 = false;
   bool only_ipv6 = false;
   std::vector<std::string> states;  // --state, may repeat, comma-separated

@@ -21,7 +21,7 @@ Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options, Com
   if (!filter) return filter.TakeError();
   std::unique_ptr<Session> session(new Session(options, io, *filter));
 
-  if (!options.netns.empty()) {
+  if (options.netns_given) {
     auto path = ResolveNetnsPath(options.netns);
     if (!path) return path.TakeError();
     auto entered = NetnsGuard::Enter(*path);

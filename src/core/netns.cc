@@ -26,6 +26,7 @@ Result<std::string> ResolveNetnsPath(std::string_view spec) {
     Error e = Error::FromErrno(err, "cannot use network namespace", "--netns " + std::string(spec));
     if (err == EACCES || err == EPERM) return std::move(e).WithHint(kNeedRoot);
     if (err != ENOENT) return e;
+    e.code = ErrorCode::kInvalidArgument;  // the user named something that is not there
     e.message = "no network namespace at " + path;
     e.sys_errno = 0;
     return std::move(e).WithHint(

@@ -2,7 +2,6 @@
 // state, in JSON and text, per family, and agreement with `ss -tan` in the same namespace.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <sstream>
 
 #include "support/expected_answers.h"
@@ -18,24 +17,30 @@ namespace {
 // ss's name for one state in a `state NAME` filter.
 std::string SsFilterName(State s) {
   switch (s) {
-    case State::kEstablished: return "established";
-    case State::kSynSent: return "syn-sent";
-    case State::kSynRecv: return "syn-recv";
-    case State::kFinWait1: return "fin-wait-1";
-    case State::kFinWait2: return "fin-wait-2";
-    case State::kTimeWait: return "time-wait";
-    case State::kClose: return "closed";
-    case State::kCloseWait: return "close-wait";
-    case State::kLastAck: return "last-ack";
-    case State::kListen: return "listening";
-    case State::kClosing: return "closing";
+    case State::kEstablished:
+      return "established";
+    case State::kSynSent:
+      return "syn-sent";
+    case State::kSynRecv:
+      return "syn-recv";
+    case State::kFinWait1:
+      return "fin-wait-1";
+    case State::kFinWait2:
+      return "fin-wait-2";
+    case State::kTimeWait:
+      return "time-wait";
+    case State::kClose:
+      return "closed";
+    case State::kCloseWait:
+      return "close-wait";
+    case State::kLastAck:
+      return "last-ack";
+    case State::kListen:
+      return "listening";
+    case State::kClosing:
+      return "closing";
   }
   return "";
-}
-
-std::vector<SocketTuple> Sorted(std::vector<SocketTuple> v) {
-  std::sort(v.begin(), v.end());
-  return v;
 }
 
 // The rows of `tcpdoctor states` text output: (name, count) pairs, TOTAL included.
@@ -83,8 +88,7 @@ TEST_P(StatesTest, JsonCountsEveryStateExactlyAndAgreesWithSs) {
     for (State s : kAllStates) {
       if (s == State::kClose) continue;
       EXPECT_GT(expected["states"][std::string(StateName(s))].get<int>(), 0)
-          << "the population has no " << StateName(s) << "; plan: "
-          << population.plan().ToString();
+          << "the population has no " << StateName(s) << "; plan: " << population.plan().ToString();
     }
 
     const auto doc = TcpdoctorJson({"states"});
@@ -131,8 +135,8 @@ TEST_P(StatesTest, TextAndFamiliesAreExact) {
       const auto selected = Select(sockets, selection);
       ASSERT_FALSE(selected.empty()) << "the population has no sockets for " << flag;
       // Before and after the command: both places take the global options.
-      for (const auto& args : {std::vector<std::string>{flag, "states"},
-                               std::vector<std::string>{"states", flag}}) {
+      for (const auto& args :
+           {std::vector<std::string>{flag, "states"}, std::vector<std::string>{"states", flag}}) {
         const auto doc = TcpdoctorJson(args);
         ASSERT_TRUE(doc.has_value());
         EXPECT_EQ(*doc, ExpectedStates(selected)) << CommandLine(args);

@@ -15,9 +15,9 @@
 namespace tcpdoctor::itest {
 
 struct Endpoint {
-  int family = AF_INET;          // AF_INET or AF_INET6
+  int family = AF_INET;            // AF_INET or AF_INET6
   std::array<uint8_t, 16> addr{};  // network order; IPv4 uses the first 4 bytes
-  uint16_t port = 0;             // host order
+  uint16_t port = 0;               // host order
 
   // "127.0.0.1", "::1", "[::1]", "::ffff:127.0.0.9"; nullopt if it is not an address.
   static std::optional<Endpoint> Parse(std::string_view address, uint16_t port = 0);
@@ -30,8 +30,8 @@ struct Endpoint {
   Endpoint ToV4Mapped() const;
   bool IsV4Mapped() const;
 
-  std::string Address() const;    // "127.0.0.1", "::1"
-  std::string WithPort() const;   // "127.0.0.1:80", "[::1]:80"
+  std::string Address() const;   // "127.0.0.1", "::1"
+  std::string WithPort() const;  // "127.0.0.1:80", "[::1]:80"
 
   friend auto operator<=>(const Endpoint&, const Endpoint&) = default;
 };

@@ -16,13 +16,20 @@ using SortKey = std::tuple<bool, Bytes, Bytes, uint32_t>;
 SortKey SortKeyOf(GroupKey key, const SocketTuple& s) {
   const bool v6 = s.family() == AF_INET6;
   switch (key) {
-    case GroupKey::kLport: return {false, {}, {}, s.local.port};
-    case GroupKey::kRport: return {false, {}, {}, s.remote.port};
-    case GroupKey::kState: return {false, {}, {}, static_cast<uint32_t>(s.state)};
-    case GroupKey::kLaddr: return {v6, s.local.addr, {}, s.local.port};
-    case GroupKey::kRaddr: return {v6, s.remote.addr, {}, 0};
-    case GroupKey::kPeer: return {v6, s.remote.addr, {}, s.remote.port};
-    case GroupKey::kDst: return {v6, s.local.addr, s.remote.addr, s.remote.port};
+    case GroupKey::kLport:
+      return {false, {}, {}, s.local.port};
+    case GroupKey::kRport:
+      return {false, {}, {}, s.remote.port};
+    case GroupKey::kState:
+      return {false, {}, {}, static_cast<uint32_t>(s.state)};
+    case GroupKey::kLaddr:
+      return {v6, s.local.addr, {}, s.local.port};
+    case GroupKey::kRaddr:
+      return {v6, s.remote.addr, {}, 0};
+    case GroupKey::kPeer:
+      return {v6, s.remote.addr, {}, s.remote.port};
+    case GroupKey::kDst:
+      return {v6, s.local.addr, s.remote.addr, s.remote.port};
   }
   return {};
 }
@@ -47,7 +54,8 @@ nlohmann::json ExpectedStates(const std::vector<SocketTuple>& sockets) {
   nlohmann::json states = nlohmann::json::object();
   for (State s : kAllStates) states[std::string(StateName(s))] = 0;
   for (const SocketTuple& t : sockets) {
-    states[std::string(StateName(t.state))] = states[std::string(StateName(t.state))].get<int>() + 1;
+    states[std::string(StateName(t.state))] =
+        states[std::string(StateName(t.state))].get<int>() + 1;
   }
   return {{"total", sockets.size()}, {"states", states}};
 }
@@ -60,13 +68,20 @@ std::string_view GroupKeyName(GroupKey key) {
 
 std::string GroupKeyText(GroupKey key, const SocketTuple& s) {
   switch (key) {
-    case GroupKey::kLport: return std::to_string(s.local.port);
-    case GroupKey::kRport: return std::to_string(s.remote.port);
-    case GroupKey::kState: return std::string(StateName(s.state));
-    case GroupKey::kLaddr: return s.local.WithPort();
-    case GroupKey::kRaddr: return s.remote.Address();
-    case GroupKey::kPeer: return s.remote.WithPort();
-    case GroupKey::kDst: return s.local.Address() + " -> " + s.remote.WithPort();
+    case GroupKey::kLport:
+      return std::to_string(s.local.port);
+    case GroupKey::kRport:
+      return std::to_string(s.remote.port);
+    case GroupKey::kState:
+      return std::string(StateName(s.state));
+    case GroupKey::kLaddr:
+      return s.local.WithPort();
+    case GroupKey::kRaddr:
+      return s.remote.Address();
+    case GroupKey::kPeer:
+      return s.remote.WithPort();
+    case GroupKey::kDst:
+      return s.local.Address() + " -> " + s.remote.WithPort();
   }
   return "";
 }
@@ -95,13 +110,12 @@ nlohmann::json ExpectedTop(const std::vector<SocketTuple>& sockets, GroupKey key
     other.count += t.count;
     for (const auto& [state, n] : t.states) other.states[state] += n;
   }
-  return {{"by", std::string(GroupKeyName(key))},
-          {"total", sockets.size()},
-          {"groups", groups},
-          {"other",
-           {{"count", other.count},
-            {"groups", other_groups},
-            {"states", StatesObject(other.states)}}}};
+  return {
+      {"by", std::string(GroupKeyName(key))},
+      {"total", sockets.size()},
+      {"groups", groups},
+      {"other",
+       {{"count", other.count}, {"groups", other_groups}, {"states", StatesObject(other.states)}}}};
 }
 
 size_t CountGroups(const std::vector<SocketTuple>& sockets, GroupKey key) {

@@ -71,7 +71,8 @@ void SendFrame(FrameType type, const std::string& payload) {
 // sandbox's; it is never destroyed, since the child ends with _exit.
 class ForwardingReporter : public ::testing::ScopedFakeTestPartResultReporter {
  public:
-  ForwardingReporter() : ScopedFakeTestPartResultReporter(INTERCEPT_ONLY_CURRENT_THREAD, &unused_) {}
+  ForwardingReporter()
+      : ScopedFakeTestPartResultReporter(INTERCEPT_ONLY_CURRENT_THREAD, &unused_) {}
 
   void ReportTestPartResult(const ::testing::TestPartResult& result) override {
     if (!result.failed()) return;
@@ -248,16 +249,24 @@ class ChildMonitor {
         }
         return;
       }
-      case kNetns: netns_id_ = payload; return;
+      case kNetns:
+        netns_id_ = payload;
+        return;
       case kHandOff:
         if (host_side_) {
-          host_side_(pid_, payload);
+          try {
+            host_side_(pid_, payload);
+          } catch (const std::exception& e) {
+            ADD_FAILURE() << "uncaught exception in the host side: " << e.what();
+          }
         } else {
           ADD_FAILURE() << "the sandbox body called HandOffToHost() but no host side was given";
         }
         WriteAll(to_child_.get(), "k", 1);
         return;
-      case kDone: done_ = true; return;
+      case kDone:
+        done_ = true;
+        return;
     }
     ADD_FAILURE() << "unknown frame from the sandbox child: " << static_cast<int>(type);
   }

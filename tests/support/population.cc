@@ -2,7 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,19 +72,25 @@ void ExpectEof(int fd) {
   ASSERT_EQ(::recv(fd, buf, sizeof buf, 0), 0) << "expected end of stream";
 }
 
-// Writes until the peer's receive window and our send buffer are full.
+// Writes until data waits behind a closed window: the peer advertises a zero window and
+// bytes remain unsent. A FIN queued after them cannot leave while the peer does not read.
+// (Judged from tcp_info, not from timing, so that a loaded machine cannot fool it.)
 void FillUntilStuck(int fd) {
   ASSERT_EQ(::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
   static const std::vector<char> kChunk(16384, 'x');
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  tcp_info info{};
   while (std::chrono::steady_clock::now() < deadline) {
-    const ssize_t n = ::send(fd, kChunk.data(), kChunk.size(), MSG_NOSIGNAL);
-    if (n > 0) continue;
+    while (::send(fd, kChunk.data(), kChunk.size(), MSG_NOSIGNAL) > 0) {
+    }
     ASSERT_TRUE(errno == EAGAIN || errno == EWOULDBLOCK) << "send: " << Errno();
-    // Loopback ACKs at once, so a buffer that does not drain within 30 ms is stuck.
-    if (!WaitFor(fd, POLLOUT, 30)) return;
+    socklen_t len = sizeof info;
+    ASSERT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len), 0) << Errno();
+    if (info.tcpi_snd_wnd == 0 && info.tcpi_notsent_bytes > 0) return;
+    WaitFor(fd, POLLOUT, 10);
   }
-  FAIL() << "the peer kept accepting data for 3 s";
+  FAIL() << "the peer's window did not close within 5 s (window " << info.tcpi_snd_wnd
+         << ", unsent " << info.tcpi_notsent_bytes << " bytes)";
 }
 
 void Shutdown(int fd) { ASSERT_EQ(::shutdown(fd, SHUT_WR), 0) << "shutdown: " << Errno(); }
@@ -147,8 +154,8 @@ void Population::AddListener(const ListenerSpec& spec) {
   listeners_.push_back(std::move(l));
 }
 
-void Population::Connect(Listener& listener, const Endpoint& client_address, bool accept,
-                         bool wait, Connection& c) {
+void Population::Connect(Listener& listener, const Endpoint& client_address, bool accept, bool wait,
+                         Connection& c) {
   // An IPv6 listener on ::ffff:a.b.c.d is reached over IPv4 at a.b.c.d.
   Endpoint target = listener.endpoint;
   if (target.IsV4Mapped()) {
@@ -180,8 +187,8 @@ void Population::Connect(Listener& listener, const Endpoint& client_address, boo
   c.client = std::move(fd);
   // The server's view, as the kernel reports it before (or without) accept().
   c.server_side.local = listener.endpoint;
-  c.server_side.remote = listener.endpoint.IsV4Mapped() ? c.client_side.local.ToV4Mapped()
-                                                        : c.client_side.local;
+  c.server_side.remote =
+      listener.endpoint.IsV4Mapped() ? c.client_side.local.ToV4Mapped() : c.client_side.local;
   if (!accept) return;
   ASSERT_TRUE(WaitFor(listener.fd.get(), POLLIN, kIoTimeoutMs)) << "nothing to accept";
   UniqueFd server(::accept4(listener.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -317,8 +324,8 @@ void Population::Settle(std::chrono::milliseconds timeout) {
   std::string diff;
   for (const SocketTuple& t : missing) diff += "\n  missing:    " + t.ToString();
   for (const SocketTuple& t : extra) diff += "\n  unexpected: " + t.ToString();
-  FAIL() << "the kernel's table did not settle to the planned population within "
-         << timeout.count() << " ms" << diff << "\nplan: " << plan_.ToString();
+  FAIL() << "the kernel's table did not settle to the planned population within " << timeout.count()
+         << " ms" << diff << "\nplan: " << plan_.ToString();
 }
 
 }  // namespace tcpdoctor::itest

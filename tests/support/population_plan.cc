@@ -7,11 +7,11 @@
 namespace tcpdoctor::itest {
 namespace {
 
-constexpr Outcome kOutcomes[] = {
-    Outcome::kEstablished,     Outcome::kClientHalfClose, Outcome::kServerHalfClose,
-    Outcome::kClientTimeWait,  Outcome::kServerTimeWait,  Outcome::kSynRecv,
-    Outcome::kSynSent,         Outcome::kFinWait1,        Outcome::kLastAck,
-    Outcome::kClosing};
+constexpr Outcome kOutcomes[] = {Outcome::kEstablished,     Outcome::kClientHalfClose,
+                                 Outcome::kServerHalfClose, Outcome::kClientTimeWait,
+                                 Outcome::kServerTimeWait,  Outcome::kSynRecv,
+                                 Outcome::kSynSent,         Outcome::kFinWait1,
+                                 Outcome::kLastAck,         Outcome::kClosing};
 
 ListenerKind KindFor(Outcome o) {
   if (o == Outcome::kSynRecv) return ListenerKind::kDeferAccept;
@@ -38,16 +38,26 @@ class Draw {
 
 std::string_view OutcomeName(Outcome o) {
   switch (o) {
-    case Outcome::kEstablished: return "established";
-    case Outcome::kClientHalfClose: return "client-half-close";
-    case Outcome::kServerHalfClose: return "server-half-close";
-    case Outcome::kClientTimeWait: return "client-time-wait";
-    case Outcome::kServerTimeWait: return "server-time-wait";
-    case Outcome::kSynRecv: return "syn-recv";
-    case Outcome::kSynSent: return "syn-sent";
-    case Outcome::kFinWait1: return "fin-wait-1";
-    case Outcome::kLastAck: return "last-ack";
-    case Outcome::kClosing: return "closing";
+    case Outcome::kEstablished:
+      return "established";
+    case Outcome::kClientHalfClose:
+      return "client-half-close";
+    case Outcome::kServerHalfClose:
+      return "server-half-close";
+    case Outcome::kClientTimeWait:
+      return "client-time-wait";
+    case Outcome::kServerTimeWait:
+      return "server-time-wait";
+    case Outcome::kSynRecv:
+      return "syn-recv";
+    case Outcome::kSynSent:
+      return "syn-sent";
+    case Outcome::kFinWait1:
+      return "fin-wait-1";
+    case Outcome::kLastAck:
+      return "last-ack";
+    case Outcome::kClosing:
+      return "closing";
   }
   return "?";
 }

@@ -1,5 +1,7 @@
 #include "support/socket_tuple.h"
 
+#include <algorithm>
+
 namespace tcpdoctor::itest {
 namespace {
 
@@ -27,6 +29,11 @@ std::optional<State> StateFromSsName(std::string_view name) { return Find(kSsNam
 
 std::string SocketTuple::ToString() const {
   return std::string(StateName(state)) + " " + local.WithPort() + " -> " + remote.WithPort();
+}
+
+std::vector<SocketTuple> Sorted(std::vector<SocketTuple> sockets) {
+  std::sort(sockets.begin(), sockets.end());
+  return sockets;
 }
 
 }  // namespace tcpdoctor::itest

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "support/endpoint.h"
 
@@ -28,9 +29,9 @@ enum class State : int {
 };
 
 inline constexpr std::array<State, 11> kAllStates = {
-    State::kEstablished, State::kSynSent,   State::kSynRecv, State::kFinWait1,
-    State::kFinWait2,    State::kTimeWait,  State::kClose,   State::kCloseWait,
-    State::kLastAck,     State::kListen,    State::kClosing};
+    State::kEstablished, State::kSynSent,  State::kSynRecv, State::kFinWait1,
+    State::kFinWait2,    State::kTimeWait, State::kClose,   State::kCloseWait,
+    State::kLastAck,     State::kListen,   State::kClosing};
 
 // "ESTABLISHED", "SYN_RECV", "TIME_WAIT" ...
 std::string_view StateName(State s);
@@ -49,5 +50,8 @@ struct SocketTuple {
 
   friend auto operator<=>(const SocketTuple&, const SocketTuple&) = default;
 };
+
+// `sockets` in a canonical order, for comparing two tables as multisets.
+std::vector<SocketTuple> Sorted(std::vector<SocketTuple> sockets);
 
 }  // namespace tcpdoctor::itest
