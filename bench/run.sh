@@ -173,7 +173,7 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
 
   # ---- tools -------------------------------------------------------------------------------
   local -a NAMES=("bare sock_diag dump (floor)" "tcpdoctor states" "tcpdoctor top --by peer"
-    "ss -tan | awk | sort | uniq -c" "netstat -n | awk (seeds)" "ss -s" "node_exporter tcpstat scrape")
+    "ss -tan | awk (state count)" "netstat -n | awk (seeds)" "ss -s" "node_exporter tcpstat scrape")
   if [[ $fetch_client == python3 ]]; then NAMES[6]+=" (python3 client)"; fi
   local -a KIND=(states states none ss netstat none exporter)
   local -a ENABLED=(1 "$have_td" "$have_td" 1 1 1 "$have_ne")
@@ -183,7 +183,7 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
       0) ARGV=("$BARE") ;;
       1) ARGV=("$TCPDOCTOR" states) ;;
       2) ARGV=("$TCPDOCTOR" top --by peer) ;;
-      3) ARGV=(bash -c "ss -tan | awk '{print \$1}' | sort | uniq -c") ;;
+      3) ARGV=(bash -c "ss -tan | awk 'NR > 1 {++S[\$1]} END {for(a in S) print S[a], a}'") ;;
       4) ARGV=(bash -c "netstat -n | awk '/^tcp/ {++S[\$NF]} END {for(a in S) print a, S[a]}'") ;;
       5) ARGV=(ss -s) ;;
       6) ARGV=("${FETCH[@]}") ;;
