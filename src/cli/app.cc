@@ -88,7 +88,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     registered.push_back({sub, command.setup(*sub)});
     command_names.push_back(command.name);
   }
-  app.footer("Run `tcpdoctor COMMAND --help` for a command's options and examples.");
+  app.footer(
+      "Examples:\n"
+      "  tcpdoctor states                              # sockets per state\n"
+      "  tcpdoctor top --by laddr --state time-wait -n 3\n"
+      "  tcpdoctor listeners -i 5                      # accept queues and overflow rates\n"
+      "  tcpdoctor ports                               # ephemeral ports per destination\n"
+      "  tcpdoctor counters -i 1 --netns blue\n"
+      "Run `tcpdoctor COMMAND --help` for a command's options and examples.\n");
 
   std::vector<std::string> args;
   for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);  // CLI11 wants them reversed
