@@ -1,26 +1,37 @@
 #include "analyze/counter_report.h"
 
+#include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "analyze/counter_catalog.h"
+#include "core/suggest.h"
 
 namespace tcpdoctor {
 namespace {
 
-// The nearest key by shared prefix and length: enough for "ListenOverflow" or "listenoverflows".
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The counter nearest to what was typed, case-insensitively, comparing a qualified name
+// ("TcpExt.ListenOverflow") with keys and a bare one with names; "" when nothing is close.
 std::string Nearest(std::string_view typed, const KernelCounters& sample) {
-  std::string lowered(typed);
-  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const Counter& c : sample.entries()) {
-    std::string name = c.name;
-    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (name == lowered || name.starts_with(lowered) || lowered.starts_with(name)) return c.Key();
-  }
-  return {};
+  const bool qualified = typed.find('.') != std::string_view::npos;
+  std::vector<std::string> choices;
+  choices.reserve(sample.size());
+  for (const Counter& c : sample.entries()) choices.push_back(Lower(qualified ? c.Key() : c.name));
+  const std::string match = ClosestMatch(Lower(typed), choices);
+  if (match.empty()) return {};
+  const auto at = std::find(choices.begin(), choices.end(), match) - choices.begin();
+  return sample.entries()[static_cast<size_t>(at)].Key();
 }
 
 CounterRow MakeRow(const Counter& c, const KernelCounters* later, double interval_seconds) {
-  const Counter& now = later != nullptr && later->Find(c.Key()) ? *later->Find(c.Key()) : c;
+  const Counter* in_later = later != nullptr ? later->Find(c.Key()) : nullptr;
+  const Counter& now = in_later != nullptr ? *in_later : c;
   CounterRow row;
   row.key = c.Key();
   row.value = now.value;
@@ -28,7 +39,10 @@ CounterRow MakeRow(const Counter& c, const KernelCounters* later, double interva
   const CounterInfo* info = FindCounterInfo(row.key);
   row.is_gauge = IsGaugeCounter(c.section, c.name) || (info != nullptr && info->is_gauge);
   if (info != nullptr) row.meaning = std::string(info->meaning);
-  if (later != nullptr && !row.is_gauge && !c.negative && !now.negative && now.value >= c.value) {
+  // No delta for a gauge, a negative level, a counter that went backwards (a reset), or one
+  // missing from the later sample (its file became unreadable).
+  if (in_later != nullptr && !row.is_gauge && !c.negative && !now.negative &&
+      now.value >= c.value) {
     row.delta = now.value - c.value;
     if (interval_seconds > 0)
       row.rate_per_second = static_cast<double>(*row.delta) / interval_seconds;

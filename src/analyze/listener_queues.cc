@@ -9,11 +9,21 @@ bool IsWildcard(const IpAddress& a) {
   return std::all_of(a.bytes.begin(), a.bytes.end(), [](uint8_t b) { return b == 0; });
 }
 
-// A request on `local` can belong to a listener bound to the wildcard of its family; an IPv6
-// wildcard listener (dual-stack) also takes IPv4 connections, shown as IPv4 or v4-mapped.
-bool WildcardCovers(const IpAddress& listener, const IpAddress& local) {
-  if (!IsWildcard(listener)) return false;
-  return listener.family == local.family || listener.family == Family::kIpv6;
+// How well a listener matches a request's local address, as the kernel's compute_score()
+// ranks them: the exact address, then the wildcard of the request's family, then an IPv6
+// wildcard (dual-stack) taking IPv4 connections. 0: no match.
+int MatchScore(const IpAddress& listener, const IpAddress& local) {
+  if (listener == local) return 3;
+  if (!IsWildcard(listener)) return 0;
+  if (listener.family == local.family) return 2;
+  return listener.family == Family::kIpv6 ? 1 : 0;
+}
+
+bool ListenerOrder(const ListenerQueue& a, const ListenerQueue& b) {
+  if (a.port != b.port) return a.port < b.port;
+  if (a.address.family != b.address.family) return a.address.family < b.address.family;
+  if (a.address.bytes != b.address.bytes) return a.address.bytes < b.address.bytes;
+  return a.inode < b.inode;
 }
 
 void CountSample(ListenerQueue& l) {
@@ -53,13 +63,14 @@ void ListenerQueueBuilder::Reset() {
 std::vector<ListenerQueue> ListenerQueueBuilder::Take() {
   for (const SocketRecord& req : requests_) {
     ListenerQueue* owner = nullptr;
+    int best = 0;
     for (ListenerQueue& l : listeners_) {
       if (l.port != req.local_port) continue;
-      if (l.address == req.local) {
+      const int score = MatchScore(l.address, req.local);
+      if (score > best) {
+        best = score;
         owner = &l;
-        break;
       }
-      if (owner == nullptr && WildcardCovers(l.address, req.local)) owner = &l;
     }
     if (owner != nullptr) ++owner->syn_recv;
   }
@@ -92,6 +103,7 @@ void MergeListenerSample(std::vector<ListenerQueue>& into,
     it->samples_full = full;
     it->samples = samples;
   }
+  std::sort(into.begin(), into.end(), ListenerOrder);
 }
 
 }  // namespace tcpdoctor

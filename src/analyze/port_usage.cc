@@ -91,9 +91,10 @@ std::vector<DestinationPorts> PortUsageBuilder::Take() const {
     d.range_size = range;
     d.bind_parity = tally.bind_parity;
     d.rate_per_second = static_cast<double>(tally.recent_time_wait) / rate_window_seconds_;
+    // tcp_twsk_unique(): with 2, reuse applies when either end is a loopback address.
+    const bool loopback = IsLoopback(key.remote) || IsLoopback(key.local);
     d.time_wait_reusable =
-        settings_.timestamps &&
-        (settings_.tw_reuse == 1 || (settings_.tw_reuse == 2 && IsLoopback(key.remote)));
+        settings_.timestamps && (settings_.tw_reuse == 1 || (settings_.tw_reuse == 2 && loopback));
     const double active = static_cast<double>(tally.in_use - tally.time_wait);
     const double free_for_cycling = std::max(0.0, static_cast<double>(range) - active);
     const double hold = d.time_wait_reusable ? settings_.tw_reuse_delay_seconds : kTimeWaitSeconds;
@@ -103,7 +104,9 @@ std::vector<DestinationPorts> PortUsageBuilder::Take() const {
   std::sort(out.begin(), out.end(), [](const DestinationPorts& a, const DestinationPorts& b) {
     if (a.in_use != b.in_use) return a.in_use > b.in_use;
     if (a.remote_port != b.remote_port) return a.remote_port < b.remote_port;
-    return a.remote.bytes < b.remote.bytes;
+    if (a.remote.family != b.remote.family) return a.remote.family < b.remote.family;
+    if (a.remote.bytes != b.remote.bytes) return a.remote.bytes < b.remote.bytes;
+    return a.local.bytes < b.local.bytes;  // same family as remote
   });
   return out;
 }
@@ -111,13 +114,14 @@ std::vector<DestinationPorts> PortUsageBuilder::Take() const {
 void AddGrowth(std::vector<DestinationPorts>& later, const std::vector<DestinationPorts>& earlier,
                double seconds) {
   if (seconds <= 0) return;
-  using Id = std::tuple<std::array<uint8_t, 16>, std::array<uint8_t, 16>, uint16_t>;
+  using Id = std::tuple<Family, std::array<uint8_t, 16>, std::array<uint8_t, 16>, uint16_t>;
   std::map<Id, uint64_t> before_by_id;
   for (const DestinationPorts& e : earlier) {
-    before_by_id[Id{e.local.bytes, e.remote.bytes, e.remote_port}] = e.in_use;
+    before_by_id[Id{e.remote.family, e.local.bytes, e.remote.bytes, e.remote_port}] = e.in_use;
   }
   for (DestinationPorts& d : later) {
-    const auto found = before_by_id.find(Id{d.local.bytes, d.remote.bytes, d.remote_port});
+    const auto found =
+        before_by_id.find(Id{d.remote.family, d.local.bytes, d.remote.bytes, d.remote_port});
     const uint64_t before = found == before_by_id.end() ? 0 : found->second;
     const double growth = (static_cast<double>(d.in_use) - static_cast<double>(before)) / seconds;
     d.net_growth_per_second = growth;

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
-#include "cli/suggest.h"
+#include "core/suggest.h"
 
 namespace tcpdoctor {
 namespace {
@@ -19,10 +19,16 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
       ->each([&o](const std::string&) { o.netns_given = true; });
   app.add_flag("-4,--ipv4", o.only_ipv4, "IPv4 sockets only");
   app.add_flag("-6,--ipv6", o.only_ipv6, "IPv6 sockets only");
-  app.add_option("--state", o.states,
-                 "States to include, comma-separated: established, syn-sent, syn-recv, "
-                 "fin-wait-1, fin-wait-2, time-wait, close, close-wait, last-ack, listen, "
-                 "closing, or the groups connected, synchronized, all")
+  // Appended to, not assigned: --state may be given before and after the command, and both
+  // the main app and the command have the option.
+  app.add_option_function<std::vector<std::string>>(
+         "--state",
+         [&o](const std::vector<std::string>& v) {
+           o.states.insert(o.states.end(), v.begin(), v.end());
+         },
+         "States to include, comma-separated: established, syn-sent, syn-recv, "
+         "fin-wait-1, fin-wait-2, time-wait, close, close-wait, last-ack, listen, "
+         "closing, or the groups connected, synchronized, all")
       ->allow_extra_args(false);
   app.add_option("--sport", o.sport, "Local port");
   app.add_option("--dport", o.dport, "Remote port");
@@ -30,9 +36,7 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_option("--addr", o.addr, "Local or remote address in this CIDR (10.0.0.0/8, ::1)");
   app.add_option("--record", o.record_path, "Save the raw netlink dump to FILE")->group("");
   app.add_option("--replay", o.replay_path, "Read a dump saved by --record")->group("");
-  app.add_option("--source", o.source, "Force a source: netlink or proc")
-      ->check(CLI::IsMember({"netlink", "proc"}))
-      ->group("");
+  app.add_option("--source", o.source, "Force a source: netlink or proc")->group("");
   app.add_option("--proc-root", o.proc_root, "Read /proc files from DIR")->group("");
 }
 

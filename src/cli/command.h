@@ -17,7 +17,7 @@ namespace tcpdoctor {
 // Options every command accepts, before or after the command name.
 struct GlobalOptions {
   bool json = false;
-  std::string netns;  // --netns NAME|PATH
+  std::string netns;         // --netns NAME|PATH
   bool netns_given = false;  // so that --netns "" (an unset variable) is an error, not ignored
   bool only_ipv4 = false;
   bool only_ipv6 = false;

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "cli/command.h"
-#include "cli/suggest.h"
+#include "core/suggest.h"
 
 namespace tcpdoctor {
 namespace {

@@ -19,6 +19,10 @@ Session::~Session() {
 Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options, CommandIo& io) {
   auto filter = BuildFilter(options);
   if (!filter) return filter.TakeError();
+  if (!options.source.empty() && options.source != "netlink" && options.source != "proc") {
+    return Error{ErrorCode::kInvalidArgument, "unknown source '" + options.source + "'", 0,
+                 "--source", "netlink or proc"};
+  }
   std::unique_ptr<Session> session(new Session(options, io, *filter));
 
   if (options.netns_given) {

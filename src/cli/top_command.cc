@@ -1,7 +1,7 @@
 #include "analyze/top_groups.h"
 #include "cli/commands.h"
 #include "cli/session.h"
-#include "cli/suggest.h"
+#include "core/suggest.h"
 #include "present/top_view.h"
 
 namespace tcpdoctor {

@@ -81,8 +81,9 @@ std::string PortsText(const PortsReport& r) {
   }
   out += table.Render();
   if (shown < r.destinations.size()) {
-    out += "(" + std::to_string(r.destinations.size() - shown) +
-           " more destinations; -n to see them)\n";
+    const size_t more = r.destinations.size() - shown;
+    out += "(" + std::to_string(more) + (more == 1 ? " more destination" : " more destinations") +
+           "; -n to see them)\n";
   }
   out += "NEW/s: connections closed by us in the last " + Fixed(r.rate_window_seconds, "%.0f") +
          " s (TIME_WAIT age); MAX/s: the rate the free ports sustain (a port is held 60 s in "

@@ -101,8 +101,8 @@ TEST(PlanQueriesTest, StatesExactPortsAndExtensionsGoToTheKernel) {
   f.states = StateBit(TcpState::kTimeWait) | StateBit(TcpState::kCloseWait);
   f.local_port = 8080;
   f.remote_port = 443;
-  f.any_port = 22;                                  // either side: the kernel cannot do that
-  f.any_address = Cidr::Parse("10.0.0.0/8");        // not pushed down either
+  f.any_port = 22;                                        // either side: the kernel cannot do that
+  f.any_address = Cidr::Parse("10.0.0.0/8");              // not pushed down either
   const auto queries = PlanQueries(f, /*extensions=*/2);  // 1 << (INET_DIAG_INFO - 1)
   ASSERT_EQ(queries.size(), 2u);
   for (const DumpQuery& q : queries) {

@@ -37,7 +37,8 @@ Parsed Parse(std::span<const uint8_t> buffer, uint32_t seq = kSeq, uint32_t port
   Parsed p;
   p.state.seq = seq;
   p.state.portid = portid;
-  p.status = ParseDiagBuffer(buffer, p.state, [&](const SocketRecord& r) { p.records.push_back(r); });
+  p.status =
+      ParseDiagBuffer(buffer, p.state, [&](const SocketRecord& r) { p.records.push_back(r); });
   return p;
 }
 
@@ -289,8 +290,8 @@ TEST(DiagParserTest, UnknownStateIsSkippedAndCountedNotAnError) {
   DiagFields known;
   known.state = 10;
   known.sport = 22;
-  const Bytes buffer =
-      test_util::Concat({DiagMessage(unknown), DiagMessage(known), DiagMessage(unknown), DoneMessage()});
+  const Bytes buffer = test_util::Concat(
+      {DiagMessage(unknown), DiagMessage(known), DiagMessage(unknown), DoneMessage()});
   Parsed p = Parse(buffer);
   ASSERT_TRUE(p.status.ok()) << p.status.error().ToString();
   EXPECT_EQ(p.state.stats.skipped, 2u);
@@ -440,6 +441,16 @@ TEST(DiagParserTest, StatsAccumulateOverBuffers) {
   EXPECT_EQ(state.stats.messages, 4u);
   EXPECT_EQ(state.stats.bytes, first.size() + second.size());
   EXPECT_TRUE(state.done);
+}
+
+TEST(DiagParserTest, DoneWithoutPayloadOrWithZeroEndsTheDump) {
+  // Old kernels sent NLMSG_DONE with no payload; current ones carry 0.
+  Parsed bare = Parse(test_util::Message(NLMSG_DONE, NLM_F_MULTI, kSeq, kPid, {}));
+  ASSERT_TRUE(bare.status.ok()) << bare.status.error().ToString();
+  EXPECT_TRUE(bare.state.done);
+  Parsed zero = Parse(DoneMessage(0));
+  ASSERT_TRUE(zero.status.ok());
+  EXPECT_TRUE(zero.state.done);
 }
 
 // The kernel reports an error that happens during a dump in NLMSG_DONE's payload, not as

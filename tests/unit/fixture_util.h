@@ -36,10 +36,11 @@ inline std::string ReadText(const std::string& path) {
 
 // A fresh file under the test's temporary directory holding `bytes`; returns its path.
 inline std::string WriteTempFile(const std::string& name, const std::vector<uint8_t>& bytes) {
-  const std::string path = ::testing::TempDir() + "/tcpdoctor_" + std::to_string(::getpid()) +
-                           "_" + name;
+  const std::string path =
+      ::testing::TempDir() + "/tcpdoctor_" + std::to_string(::getpid()) + "_" + name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   return path;
 }
 
@@ -94,17 +95,28 @@ inline std::vector<SsRow> ReadSsRows(const std::string& path) {
 // ss's state names, as `ss -tan` prints them.
 inline std::string SsStateName(TcpState s) {
   switch (s) {
-    case TcpState::kEstablished: return "ESTAB";
-    case TcpState::kSynSent: return "SYN-SENT";
-    case TcpState::kSynRecv: return "SYN-RECV";
-    case TcpState::kFinWait1: return "FIN-WAIT-1";
-    case TcpState::kFinWait2: return "FIN-WAIT-2";
-    case TcpState::kTimeWait: return "TIME-WAIT";
-    case TcpState::kClose: return "UNCONN";
-    case TcpState::kCloseWait: return "CLOSE-WAIT";
-    case TcpState::kLastAck: return "LAST-ACK";
-    case TcpState::kListen: return "LISTEN";
-    case TcpState::kClosing: return "CLOSING";
+    case TcpState::kEstablished:
+      return "ESTAB";
+    case TcpState::kSynSent:
+      return "SYN-SENT";
+    case TcpState::kSynRecv:
+      return "SYN-RECV";
+    case TcpState::kFinWait1:
+      return "FIN-WAIT-1";
+    case TcpState::kFinWait2:
+      return "FIN-WAIT-2";
+    case TcpState::kTimeWait:
+      return "TIME-WAIT";
+    case TcpState::kClose:
+      return "UNCONN";
+    case TcpState::kCloseWait:
+      return "CLOSE-WAIT";
+    case TcpState::kLastAck:
+      return "LAST-ACK";
+    case TcpState::kListen:
+      return "LISTEN";
+    case TcpState::kClosing:
+      return "CLOSING";
   }
   return "?";
 }

@@ -73,9 +73,9 @@ TEST(GroupTableTest, MixedStateGroupKeepsEverySocket) {
   t.Add(3, TcpState::kFinWait1);
   const auto c = Contents(t);
   EXPECT_EQ(c.at(1).first, 7u);
-  EXPECT_EQ(c.at(1).second, Split({{TcpState::kEstablished, 4},
-                                   {TcpState::kTimeWait, 2},
-                                   {TcpState::kCloseWait, 1}}));
+  EXPECT_EQ(
+      c.at(1).second,
+      Split({{TcpState::kEstablished, 4}, {TcpState::kTimeWait, 2}, {TcpState::kCloseWait, 1}}));
   EXPECT_EQ(c.at(2).first, 2u);
   EXPECT_EQ(c.at(2).second, Split({{TcpState::kListen, 1}, {TcpState::kSynRecv, 1}}));
   EXPECT_EQ(c.at(3).second, Split({{TcpState::kFinWait1, 1}}));

@@ -106,8 +106,7 @@ inline constexpr uint32_t kSeq = 4242;
 inline constexpr uint32_t kPid = 777;
 
 inline Bytes DiagMessage(const DiagFields& f, const Bytes& attributes = {},
-                         uint16_t flags = NLM_F_MULTI, uint32_t seq = kSeq,
-                         uint32_t pid = kPid) {
+                         uint16_t flags = NLM_F_MULTI, uint32_t seq = kSeq, uint32_t pid = kPid) {
   Bytes payload = DiagPayload(f);
   payload.insert(payload.end(), attributes.begin(), attributes.end());
   return Message(SOCK_DIAG_BY_FAMILY, flags, seq, pid, payload);

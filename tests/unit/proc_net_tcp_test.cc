@@ -151,24 +151,30 @@ TEST(ParseProcNetTcpLineTest, MalformedLinesAreParseErrors) {
       // too few fields
       "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0",
       // local address not hex
-      "   0: 0100Z07F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1",
+      "   0: 0100Z07F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "1",
       // port not hex
-      "   0: 0100007F:1FXX 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1",
+      "   0: 0100007F:1FXX 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "1",
       // address too short
       "   0: 100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1",
       // an IPv6 address where IPv4 is expected
       "   0: 00000000000000000000000001000000:1F90 00000000:0000 0A 00000000:00000000 "
       "00:00000000 00000000     0        0 1",
       // unknown state 0x0D
-      "   0: 0100007F:1F90 00000000:0000 0D 00000000:00000000 00:00000000 00000000     0        0 1",
+      "   0: 0100007F:1F90 00000000:0000 0D 00000000:00000000 00:00000000 00000000     0        0 "
+      "1",
       // state 0 is not a TCP state
-      "   0: 0100007F:1F90 00000000:0000 00 00000000:00000000 00:00000000 00000000     0        0 1",
+      "   0: 0100007F:1F90 00000000:0000 00 00000000:00000000 00:00000000 00000000     0        0 "
+      "1",
       // queues without a colon
       "   0: 0100007F:1F90 00000000:0000 0A 0000000000000000 00:00000000 00000000     0        0 1",
       // uid not decimal
-      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     x        0 1",
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     x        0 "
+      "1",
       // inode not decimal
-      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1a",
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+      "1a",
   };
   for (const char* line : bad_lines) {
     const Error e = ParseError(line, Family::kIpv4);
@@ -195,7 +201,8 @@ TEST(ProcNetTcpSourceTest, RecordedFilesMatchSs) {
   EXPECT_EQ(all.size(), 37u);
 
   // ss's Send-Q of a listener is its backlog, which /proc does not show.
-  std::vector<test_util::SsRow> expected = test_util::ReadSsRows(FixturePath("netlink/small.ss.txt"));
+  std::vector<test_util::SsRow> expected =
+      test_util::ReadSsRows(FixturePath("netlink/small.ss.txt"));
   for (auto& row : expected) {
     if (row.state == "LISTEN") row.send_q = 0;
   }

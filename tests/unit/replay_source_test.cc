@@ -89,7 +89,8 @@ TEST_F(SmallReplayTest, ListenersCarryTheirAcceptQueueAndBacklog) {
 }
 
 TEST_F(SmallReplayTest, MinisocketsHaveNoInode) {
-  const SocketRecord* tw4 = FindRecord(all_, TcpState::kTimeWait, "127.0.0.1", 40041, "127.0.0.1", 8080);
+  const SocketRecord* tw4 =
+      FindRecord(all_, TcpState::kTimeWait, "127.0.0.1", 40041, "127.0.0.1", 8080);
   const SocketRecord* tw6 = FindRecord(all_, TcpState::kTimeWait, "::1", 40121, "::1", 8443);
   const SocketRecord* orphan = FindRecord(all_, TcpState::kFinWait2, "::1", 40131, "::1", 8443);
   for (const SocketRecord* r : {tw4, tw6, orphan}) {
@@ -102,13 +103,15 @@ TEST_F(SmallReplayTest, MinisocketsHaveNoInode) {
     EXPECT_EQ(r->send_queue, 0u);
   }
   // The request socket of the TCP_DEFER_ACCEPT listener: SYN-ACK retransmit timer, no inode.
-  const SocketRecord* syn_recv = FindRecord(all_, TcpState::kSynRecv, "127.0.0.1", 7000, "127.0.0.1", 40021);
+  const SocketRecord* syn_recv =
+      FindRecord(all_, TcpState::kSynRecv, "127.0.0.1", 7000, "127.0.0.1", 40021);
   ASSERT_NE(syn_recv, nullptr);
   EXPECT_EQ(syn_recv->inode, 0u);
   EXPECT_EQ(syn_recv->timer, SocketTimer::kRetransmit);
   // Accepted-queue children that nobody accept()ed have no file either.
   for (uint16_t port : {40011, 40012}) {
-    const SocketRecord* child = FindRecord(all_, TcpState::kEstablished, "10.0.0.1", 9000, "10.0.0.2", port);
+    const SocketRecord* child =
+        FindRecord(all_, TcpState::kEstablished, "10.0.0.1", 9000, "10.0.0.2", port);
     ASSERT_NE(child, nullptr);
     EXPECT_EQ(child->inode, 0u);
   }
@@ -116,19 +119,23 @@ TEST_F(SmallReplayTest, MinisocketsHaveNoInode) {
 
 TEST_F(SmallReplayTest, HalfClosedAndPendingSockets) {
   // shutdown(SHUT_WR) keeps a full socket in FIN_WAIT2, with its file.
-  const SocketRecord* fw2 = FindRecord(all_, TcpState::kFinWait2, "127.0.0.1", 40051, "127.0.0.1", 8080);
+  const SocketRecord* fw2 =
+      FindRecord(all_, TcpState::kFinWait2, "127.0.0.1", 40051, "127.0.0.1", 8080);
   ASSERT_NE(fw2, nullptr);
   EXPECT_NE(fw2->inode, 0u);
   // Its peer got the FIN, which counts one in the receive queue.
-  const SocketRecord* cw = FindRecord(all_, TcpState::kCloseWait, "127.0.0.1", 8080, "127.0.0.1", 40051);
+  const SocketRecord* cw =
+      FindRecord(all_, TcpState::kCloseWait, "127.0.0.1", 8080, "127.0.0.1", 40051);
   ASSERT_NE(cw, nullptr);
   EXPECT_EQ(cw->recv_queue, 1u);
   // 100 bytes nobody read.
-  const SocketRecord* unread = FindRecord(all_, TcpState::kEstablished, "127.0.0.1", 8080, "127.0.0.1", 40071);
+  const SocketRecord* unread =
+      FindRecord(all_, TcpState::kEstablished, "127.0.0.1", 8080, "127.0.0.1", 40071);
   ASSERT_NE(unread, nullptr);
   EXPECT_EQ(unread->recv_queue, 100u);
   // The dropped SYN: one unacknowledged byte, retransmit timer.
-  const SocketRecord* syn_sent = FindRecord(all_, TcpState::kSynSent, "127.0.0.1", 40032, "127.0.0.1", 7100);
+  const SocketRecord* syn_sent =
+      FindRecord(all_, TcpState::kSynSent, "127.0.0.1", 40032, "127.0.0.1", 7100);
   ASSERT_NE(syn_sent, nullptr);
   EXPECT_EQ(syn_sent->send_queue, 1u);
   EXPECT_EQ(syn_sent->timer, SocketTimer::kRetransmit);
@@ -141,7 +148,8 @@ TEST_F(SmallReplayTest, DualStackListenerSeesV4MappedPeers) {
   EXPECT_EQ(mapped->family(), Family::kIpv6);
   EXPECT_TRUE(Cidr::Parse("127.0.0.0/8")->Contains(mapped->remote));
   // Its IPv4 client is in the IPv4 dump.
-  EXPECT_NE(FindRecord(v4_, TcpState::kEstablished, "127.0.0.1", 40061, "127.0.0.1", 8081), nullptr);
+  EXPECT_NE(FindRecord(v4_, TcpState::kEstablished, "127.0.0.1", 40061, "127.0.0.1", 8081),
+            nullptr);
   EXPECT_NE(FindRecord(v6_, TcpState::kEstablished, "fd00::1", 8081, "fd00::2", 40111), nullptr);
 }
 
@@ -199,7 +207,8 @@ TEST(ReplaySourceTest, ManyConnectionsAcrossSeveralBuffers) {
   ASSERT_TRUE(v6.stats.ok());
   EXPECT_EQ(v4.records.size(), 501u);
   EXPECT_TRUE(v6.records.empty());
-  EXPECT_EQ(test_util::AsSsRows(v4.records), test_util::ReadSsRows(FixturePath("netlink/many.ss.txt")));
+  EXPECT_EQ(test_util::AsSsRows(v4.records),
+            test_util::ReadSsRows(FixturePath("netlink/many.ss.txt")));
   // Server side: 50 connections from each of 10.0.0.2-6.
   std::map<std::string, int> peers;
   for (const SocketRecord& r : v4.records) {
@@ -231,7 +240,9 @@ class BrokenReplayTest : public ::testing::Test {
     messages_ = test_util::Messages(recorded_);
     ASSERT_EQ(messages_.size(), 39u);
   }
-  Bytes Prefix(size_t size) const { return Bytes(recorded_.begin(), recorded_.begin() + static_cast<long>(size)); }
+  Bytes Prefix(size_t size) const {
+    return Bytes(recorded_.begin(), recorded_.begin() + static_cast<long>(size));
+  }
   Bytes recorded_;
   std::vector<test_util::MessageRef> messages_;
 };
@@ -254,7 +265,8 @@ TEST_F(BrokenReplayTest, TruncatedMessageIsAParseError) {
 }
 
 TEST_F(BrokenReplayTest, TruncatedHeaderIsAParseError) {
-  const std::string path = test_util::WriteTempFile("cut_header.bin", Prefix(messages_[5].offset + 7));
+  const std::string path =
+      test_util::WriteTempFile("cut_header.bin", Prefix(messages_[5].offset + 7));
   Replayed r = Replay(path, Query(Family::kIpv4));
   ASSERT_FALSE(r.stats.ok());
   EXPECT_EQ(r.stats.error().code, ErrorCode::kParse);

@@ -18,8 +18,10 @@ SocketRecord Record(TcpState state, const char* local, uint16_t lport, const cha
 }
 
 const SocketRecord kEstab4 = Record(TcpState::kEstablished, "10.0.0.1", 8080, "192.168.1.5", 50000);
-const SocketRecord kTimeWait6 = Record(TcpState::kTimeWait, "2001:db8::1", 40000, "2001:db8::2", 443);
-const SocketRecord kMapped = Record(TcpState::kCloseWait, "::ffff:10.0.0.1", 8081, "::ffff:172.16.0.9", 41000);
+const SocketRecord kTimeWait6 =
+    Record(TcpState::kTimeWait, "2001:db8::1", 40000, "2001:db8::2", 443);
+const SocketRecord kMapped =
+    Record(TcpState::kCloseWait, "::ffff:10.0.0.1", 8081, "::ffff:172.16.0.9", 41000);
 
 TEST(SocketFilterTest, DefaultMatchesEverything) {
   const SocketFilter f;
@@ -90,9 +92,9 @@ TEST(SocketFilterTest, AnyPortMatchesEitherSide) {
 TEST(SocketFilterTest, AddressMatchesEitherSide) {
   SocketFilter local;
   local.any_address = Cidr::Parse("10.0.0.0/8");
-  EXPECT_TRUE(local.Matches(kEstab4));   // local side
+  EXPECT_TRUE(local.Matches(kEstab4));  // local side
   EXPECT_FALSE(local.Matches(kTimeWait6));
-  EXPECT_TRUE(local.Matches(kMapped));   // ::ffff:10.0.0.1
+  EXPECT_TRUE(local.Matches(kMapped));  // ::ffff:10.0.0.1
   SocketFilter remote;
   remote.any_address = Cidr::Parse("192.168.0.0/16");
   EXPECT_TRUE(remote.Matches(kEstab4));  // remote side

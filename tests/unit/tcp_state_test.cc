@@ -39,5 +39,53 @@ TEST(TcpStateTest, KernelNumbersOutsideTheRangeAreUnknown) {
   EXPECT_EQ(StateFromKernel(10), TcpState::kListen);
 }
 
+TEST(TcpStateTest, SsSpellingsAndAliases) {
+  EXPECT_EQ(ParseStateName("estab"), StateBit(TcpState::kEstablished));
+  EXPECT_EQ(ParseStateName("syn-rcvd"), StateBit(TcpState::kSynRecv));
+  EXPECT_EQ(ParseStateName("SYN_RECEIVED"), StateBit(TcpState::kSynRecv));
+  EXPECT_EQ(ParseStateName("listening"), StateBit(TcpState::kListen));
+  EXPECT_EQ(ParseStateName("closed"), StateBit(TcpState::kClose));
+  EXPECT_EQ(ParseStateName("close"), StateBit(TcpState::kClose));
+  EXPECT_EQ(ParseStateName("close-wait"), StateBit(TcpState::kCloseWait));
+  EXPECT_EQ(ParseStateName("last-ack"), StateBit(TcpState::kLastAck));
+  EXPECT_EQ(ParseStateName("closing"), StateBit(TcpState::kClosing));
+  EXPECT_EQ(ParseStateName("syn-sent"), StateBit(TcpState::kSynSent));
+}
+
+TEST(TcpStateTest, SsBucketAndBigSplitTheStates) {
+  // ss: "bucket" = the minisockets (SYN_RECV requests and TIME_WAIT), "big" = the rest.
+  const StateMask bucket = *ParseStateName("bucket");
+  EXPECT_EQ(bucket, StateBit(TcpState::kSynRecv) | StateBit(TcpState::kTimeWait));
+  const StateMask big = *ParseStateName("big");
+  EXPECT_EQ(big & bucket, 0u);
+  EXPECT_EQ(big | bucket, kAllStates);
+}
+
+TEST(TcpStateTest, EveryChoiceParsesAndEveryStateIsAChoice) {
+  StateMask seen = 0;
+  for (std::string_view choice : StateNameChoices()) {
+    const auto mask = ParseStateName(choice);
+    ASSERT_TRUE(mask.has_value()) << choice;
+    EXPECT_NE(*mask, 0u) << choice;
+    EXPECT_EQ(*mask & ~kAllStates, 0u) << choice;
+    seen |= *mask;
+  }
+  EXPECT_EQ(seen, kAllStates);
+  // Each single state parses back from its own netstat name.
+  for (TcpState s : kStatesInOrder) EXPECT_EQ(ParseStateName(StateName(s)), StateBit(s));
+}
+
+TEST(TcpStateTest, StatesInOrderAreTheKernelNumbersOneToEleven) {
+  int expected = 1;
+  for (TcpState s : kStatesInOrder) {
+    EXPECT_EQ(static_cast<int>(s), expected);
+    EXPECT_EQ(StateFromKernel(expected), s);
+    ++expected;
+  }
+  EXPECT_EQ(kAllStates, 0xffeu);
+  EXPECT_FALSE(StateFromKernel(-1).has_value());
+  EXPECT_EQ(StateBit(TcpState::kTimeWait), 1u << 6);
+}
+
 }  // namespace
 }  // namespace tcpdoctor

@@ -34,9 +34,10 @@ uint64_t At(const PerStateCounts& states, TcpState s) { return states[static_cas
 
 TEST(GroupByTest, NamesRoundTrip) {
   const std::pair<const char*, GroupBy> names[] = {
-      {"lport", GroupBy::kLocalPort}, {"laddr", GroupBy::kLocalAddress},
+      {"lport", GroupBy::kLocalPort},     {"laddr", GroupBy::kLocalAddress},
       {"raddr", GroupBy::kRemoteAddress}, {"rport", GroupBy::kRemotePort},
-      {"peer", GroupBy::kPeer}, {"dst", GroupBy::kDestination}, {"state", GroupBy::kState}};
+      {"peer", GroupBy::kPeer},           {"dst", GroupBy::kDestination},
+      {"state", GroupBy::kState}};
   for (const auto& [name, by] : names) {
     EXPECT_EQ(ParseGroupBy(name), by) << name;
     EXPECT_EQ(GroupByName(by), name);
@@ -98,10 +99,53 @@ TEST(TopGroupsTest, DestinationSeparatesLocalAddressesAndPorts) {
   top.Add(Record(TcpState::kEstablished, "10.0.0.3", 40001, "10.9.9.9", 443));
   top.Add(Record(TcpState::kEstablished, "10.0.0.1", 40003, "10.9.9.9", 80));
   const TopGroupsResult r = top.Take(10);
-  EXPECT_EQ(Keys(r), (std::vector<std::string>{"10.0.0.1 -> 10.9.9.9:443", "10.0.0.1 -> 10.9.9.9:80",
-                                                "10.0.0.3 -> 10.9.9.9:443"}));
+  EXPECT_EQ(Keys(r),
+            (std::vector<std::string>{"10.0.0.1 -> 10.9.9.9:443", "10.0.0.1 -> 10.9.9.9:80",
+                                      "10.0.0.3 -> 10.9.9.9:443"}));
   EXPECT_EQ(r.groups[0].count, 2u);
   EXPECT_EQ(At(r.groups[0].states, TcpState::kTimeWait), 1u);
+}
+
+TEST(TopGroupsTest, GroupsCarryTheFieldsOfTheirKey) {
+  TopGroups top(GroupBy::kDestination);
+  top.Add(Record(TcpState::kEstablished, "10.0.0.1", 40001, "10.9.9.9", 443));
+  top.Add(Record(TcpState::kEstablished, "2001:db8::1", 40001, "2001:db8::9", 443));
+  top.Add(Record(TcpState::kEstablished, "2001:db8::1", 40002, "2001:db8::9", 443));
+  const TopGroupsResult r = top.Take(10);
+  ASSERT_EQ(r.groups.size(), 2u);
+  const GroupFields& v6 = r.groups[0].fields;
+  EXPECT_EQ(v6.local.ToString(), "2001:db8::1");
+  EXPECT_EQ(v6.remote.ToString(), "2001:db8::9");
+  EXPECT_EQ(v6.remote_port, 443);
+  const GroupFields& v4 = r.groups[1].fields;
+  EXPECT_EQ(v4.local.ToString(), "10.0.0.1");
+  EXPECT_EQ(v4.remote.ToString(), "10.9.9.9");
+  EXPECT_EQ(v4.remote_port, 443);
+  EXPECT_EQ(GroupKeyText(GroupBy::kDestination, v4), r.groups[1].key);
+
+  TopGroups by_laddr(GroupBy::kLocalAddress);
+  by_laddr.Add(Record(TcpState::kListen, "::", 8081, "::", 0));
+  const TopGroupsResult l = by_laddr.Take(1);
+  ASSERT_EQ(l.groups.size(), 1u);
+  EXPECT_EQ(l.groups[0].fields.local.ToString(), "::");
+  EXPECT_EQ(l.groups[0].fields.local_port, 8081);
+  EXPECT_EQ(l.groups[0].key, "[::]:8081");
+}
+
+TEST(TopGroupsTest, GroupKeyTextFromFields) {
+  GroupFields f;
+  f.local = *IpAddress::Parse("fe80::1");
+  f.remote = *IpAddress::Parse("192.0.2.7");
+  f.local_port = 22;
+  f.remote_port = 51000;
+  f.state = TcpState::kLastAck;
+  EXPECT_EQ(GroupKeyText(GroupBy::kLocalPort, f), "22");
+  EXPECT_EQ(GroupKeyText(GroupBy::kRemotePort, f), "51000");
+  EXPECT_EQ(GroupKeyText(GroupBy::kLocalAddress, f), "[fe80::1]:22");
+  EXPECT_EQ(GroupKeyText(GroupBy::kRemoteAddress, f), "192.0.2.7");
+  EXPECT_EQ(GroupKeyText(GroupBy::kPeer, f), "192.0.2.7:51000");
+  EXPECT_EQ(GroupKeyText(GroupBy::kDestination, f), "fe80::1 -> 192.0.2.7:51000");
+  EXPECT_EQ(GroupKeyText(GroupBy::kState, f), "LAST_ACK");
 }
 
 class PopulationTest : public ::testing::Test {
@@ -109,14 +153,18 @@ class PopulationTest : public ::testing::Test {
   // lport 80: 5 ESTABLISHED + 1 LISTEN + 2 TIME_WAIT; 443 (IPv6): 4 ESTABLISHED + 1 LISTEN;
   // 22: 1 LISTEN + 1 ESTABLISHED; 8080: 2 CLOSE_WAIT; 9000: 1 SYN_RECV. 18 sockets.
   void SetUp() override {
-    for (int i = 0; i < 5; ++i) Add(Record(TcpState::kEstablished, "10.0.0.1", 80, "10.0.1.1", 50000 + i));
+    for (int i = 0; i < 5; ++i)
+      Add(Record(TcpState::kEstablished, "10.0.0.1", 80, "10.0.1.1", 50000 + i));
     Add(Record(TcpState::kListen, "0.0.0.0", 80, "0.0.0.0", 0));
-    for (int i = 0; i < 2; ++i) Add(Record(TcpState::kTimeWait, "10.0.0.1", 80, "10.0.1.2", 51000 + i));
-    for (int i = 0; i < 4; ++i) Add(Record(TcpState::kEstablished, "fd00::1", 443, "fd00::9", 52000 + i));
+    for (int i = 0; i < 2; ++i)
+      Add(Record(TcpState::kTimeWait, "10.0.0.1", 80, "10.0.1.2", 51000 + i));
+    for (int i = 0; i < 4; ++i)
+      Add(Record(TcpState::kEstablished, "fd00::1", 443, "fd00::9", 52000 + i));
     Add(Record(TcpState::kListen, "::", 443, "::", 0));
     Add(Record(TcpState::kListen, "0.0.0.0", 22, "0.0.0.0", 0));
     Add(Record(TcpState::kEstablished, "10.0.0.1", 22, "10.0.1.1", 53000));
-    for (int i = 0; i < 2; ++i) Add(Record(TcpState::kCloseWait, "127.0.0.1", 8080, "127.0.0.1", 54000 + i));
+    for (int i = 0; i < 2; ++i)
+      Add(Record(TcpState::kCloseWait, "127.0.0.1", 8080, "127.0.0.1", 54000 + i));
     Add(Record(TcpState::kSynRecv, "10.0.0.1", 9000, "10.0.1.3", 55000));
   }
   void Add(const SocketRecord& r) { records_.push_back(r); }
@@ -190,7 +238,7 @@ TEST_F(PopulationTest, ByRemoteAddressAndPeer) {
   // fd00::9: 4; 10.0.1.1: 6 (5 on :80, 1 on :22); 0.0.0.0: 2 listeners; :: 1; 127.0.0.1: 2;
   // 10.0.1.2: 2; 10.0.1.3: 1.
   EXPECT_EQ(Keys(raddr), (std::vector<std::string>{"10.0.1.1", "fd00::9", "0.0.0.0", "10.0.1.2",
-                                                    "127.0.0.1", "10.0.1.3", "::"}));
+                                                   "127.0.0.1", "10.0.1.3", "::"}));
   EXPECT_EQ(raddr.groups[0].count, 6u);
   EXPECT_EQ(raddr.groups[1].count, 4u);
   const TopGroupsResult peer = Top(GroupBy::kPeer, 1);
@@ -219,7 +267,8 @@ TEST(TopGroupsTest, TiesAmongIpv6KeysFollowTheAddressBytes) {
   }
   top.Add(Record(TcpState::kEstablished, "10.0.0.1", 1, "10.0.0.2", 2));
   const TopGroupsResult r = top.Take(10);
-  EXPECT_EQ(Keys(r), (std::vector<std::string>{"2001:db8::1", "10.0.0.2", "::1", "fe80::1", "fe80::2"}));
+  EXPECT_EQ(Keys(r),
+            (std::vector<std::string>{"2001:db8::1", "10.0.0.2", "::1", "fe80::1", "fe80::2"}));
 }
 
 TEST(TopGroupsTest, TwoHundredThousandDistinctPeers) {
@@ -247,8 +296,22 @@ TEST(TopGroupsTest, TwoHundredThousandDistinctPeers) {
   r6.state = TcpState::kEstablished;
   r6.remote_port = 443;
   for (uint32_t i = 0; i < 100000; ++i) {
-    uint8_t b[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(i >> 16),
-                     static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    uint8_t b[16] = {0xfd,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     0,
+                     static_cast<uint8_t>(i >> 16),
+                     static_cast<uint8_t>(i >> 8),
+                     static_cast<uint8_t>(i)};
     r6.remote = IpAddress::V6(b);
     top.Add(r6);
   }
@@ -257,7 +320,8 @@ TEST(TopGroupsTest, TwoHundredThousandDistinctPeers) {
   const TopGroupsResult result = top.Take(3);
   EXPECT_EQ(result.total, 499999u);
   // The largest groups have 3; among the 66,666 of them the smallest addresses come first.
-  EXPECT_EQ(Keys(result), (std::vector<std::string>{"10.0.0.2:443", "10.0.0.5:443", "10.0.0.8:443"}));
+  EXPECT_EQ(Keys(result),
+            (std::vector<std::string>{"10.0.0.2:443", "10.0.0.5:443", "10.0.0.8:443"}));
   for (const Group& g : result.groups) {
     EXPECT_EQ(g.count, 3u);
     EXPECT_EQ(At(g.states, TcpState::kTimeWait), 1u);
@@ -284,12 +348,14 @@ TEST(TopGroupsTest, AgreesWithSsOnTheRecordedFixtures) {
       }));
     }
     std::map<std::string, uint64_t> ss_lport, ss_rport;
-    const auto rows = test_util::ReadSsRows(test_util::FixturePath(std::string("netlink/") + name + ".ss.txt"));
+    const auto rows =
+        test_util::ReadSsRows(test_util::FixturePath(std::string("netlink/") + name + ".ss.txt"));
     for (const auto& row : rows) {
       ++ss_lport[std::to_string(row.local_port)];
       ++ss_rport[std::to_string(row.remote_port)];
     }
-    for (auto [top, expected] : {std::pair{&by_lport, &ss_lport}, std::pair{&by_rport, &ss_rport}}) {
+    for (auto [top, expected] :
+         {std::pair{&by_lport, &ss_lport}, std::pair{&by_rport, &ss_rport}}) {
       const TopGroupsResult r = top->Take(1000000);
       EXPECT_EQ(r.total, rows.size()) << name;
       std::map<std::string, uint64_t> got;
