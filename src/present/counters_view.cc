@@ -2,16 +2,13 @@
 
 #include <cstdio>
 
+#include "present/number_text.h"
 #include "present/text_table.h"
 
 namespace tcpdoctor {
 namespace {
 
-std::string Rate(double r) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, r >= 100 ? "%.0f" : "%.2f", r);
-  return buf;
-}
+std::string Rate(double r) { return FormatNumber(r, r >= 100 ? "%.0f" : "%.2f"); }
 
 std::string Value(const CounterRow& row) {
   return row.negative ? std::to_string(static_cast<int64_t>(row.value)) : std::to_string(row.value);

@@ -2,16 +2,11 @@
 
 #include <cstdio>
 
+#include "present/number_text.h"
 #include "present/text_table.h"
 
 namespace tcpdoctor {
 namespace {
-
-std::string Fixed(double v, const char* format) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
 
 std::optional<uint32_t> Somaxconn(const ListenDropSummary& s) {
   if (!s.somaxconn || *s.somaxconn < 0) return std::nullopt;
@@ -23,7 +18,7 @@ std::string DropLine(const char* name, std::optional<uint64_t> total, std::optio
   if (!total) return std::string(name) + " n/a";
   std::string out = std::string(name) + " " + std::to_string(*total);
   if (interval && delta) {
-    out += " (+" + std::to_string(*delta) + ", " + Fixed(*delta / *interval, "%.2f") + "/s)";
+    out += " (+" + std::to_string(*delta) + ", " + FormatNumber(*delta / *interval, "%.2f") + "/s)";
   }
   return out;
 }
@@ -46,10 +41,10 @@ std::string ListenersText(const std::vector<ListenerQueue>& listeners,
   table.AddColumn("NOTE", TextTable::Align::kLeft);
   table.AddColumn("OWNER", TextTable::Align::kLeft);
   for (const ListenerQueue& l : listeners) {
-    std::vector<std::string> row = {l.address.ToStringForPort() + ":" + std::to_string(l.port),
-                                    std::to_string(l.accept_queue),
-                                    l.backlog_known ? std::to_string(l.backlog) : "?",
-                                    l.backlog_known ? Fixed(l.FillPercent(), "%.0f%%") : "?"};
+    std::vector<std::string> row = {
+        l.address.ToStringForPort() + ":" + std::to_string(l.port), std::to_string(l.accept_queue),
+        l.backlog_known ? std::to_string(l.backlog) : "?",
+        l.backlog_known ? FormatNumber(l.FillPercent(), "%.0f%%") : "?"};
     if (sampled) {
       row.push_back(std::to_string(l.peak_accept_queue));
       row.push_back(std::to_string(l.samples_full) + "/" + std::to_string(l.samples));
@@ -70,7 +65,7 @@ std::string ListenersText(const std::vector<ListenerQueue>& listeners,
          "; " +
          DropLine("ListenDrops", summary.listen_drops, summary.listen_drops_delta,
                   summary.interval_seconds);
-  if (sampled) out += " over " + Fixed(*summary.interval_seconds, "%.2f") + " s";
+  if (sampled) out += " over " + FormatNumber(*summary.interval_seconds, "%.2f") + " s";
   out += "\n";
   if (!listeners.empty()) {
     out +=

@@ -3,21 +3,16 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "present/number_text.h"
 #include "present/text_table.h"
 
 namespace tcpdoctor {
 namespace {
 
-std::string Fixed(double v, const char* format) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, format, v);
-  return buf;
-}
-
 std::string Duration(double seconds) {
-  if (seconds < 120) return Fixed(seconds, "%.0fs");
-  if (seconds < 7200) return Fixed(seconds / 60, "%.0fm");
-  return Fixed(seconds / 3600, "%.1fh");
+  if (seconds < 120) return FormatNumber(seconds, "%.0fs");
+  if (seconds < 7200) return FormatNumber(seconds / 60, "%.0fm");
+  return FormatNumber(seconds / 3600, "%.1fh");
 }
 
 std::string ReuseText(int tw_reuse) {
@@ -69,12 +64,13 @@ std::string PortsText(const PortsReport& r) {
     std::vector<std::string> row = {DestinationText(d),
                                     std::to_string(d.in_use),
                                     std::to_string(d.time_wait),
-                                    Fixed(d.PercentUsed(), "%.1f%%"),
-                                    Fixed(d.rate_per_second, "%.1f"),
-                                    Fixed(d.sustainable_rate_per_second, "%.0f"),
+                                    FormatNumber(d.PercentUsed(), "%.1f%%"),
+                                    FormatNumber(d.rate_per_second, "%.1f"),
+                                    FormatNumber(d.sustainable_rate_per_second, "%.0f"),
                                     d.time_wait_reusable ? "yes" : "no"};
     if (r.interval_seconds) {
-      row.push_back(d.net_growth_per_second ? Fixed(*d.net_growth_per_second, "%+.1f") : "-");
+      row.push_back(d.net_growth_per_second ? FormatNumber(*d.net_growth_per_second, "%+.1f")
+                                            : "-");
       row.push_back(d.seconds_to_exhaustion ? Duration(*d.seconds_to_exhaustion) : "-");
     }
     table.AddRow(std::move(row));
@@ -85,7 +81,8 @@ std::string PortsText(const PortsReport& r) {
     out += "(" + std::to_string(more) + (more == 1 ? " more destination" : " more destinations") +
            "; -n to see them)\n";
   }
-  out += "NEW/s: connections closed by us in the last " + Fixed(r.rate_window_seconds, "%.0f") +
+  out += "NEW/s: connections closed by us in the last " +
+         FormatNumber(r.rate_window_seconds, "%.0f") +
          " s (TIME_WAIT age); MAX/s: the rate the free ports sustain (a port is held 60 s in "
          "TIME_WAIT, or tcp_tw_reuse_delay when reuse applies).\n";
   if (bind_parity > 0) {
