@@ -17,7 +17,7 @@ std::vector<DumpQuery> PlanQueries(const SocketFilter& filter, uint8_t extension
 // Streams every socket matching `filter` to `sink`. A sock_diag dump is not atomic (sockets
 // that change state during it can be missed or seen twice); if the kernel flags a dump as
 // interrupted, `restart` is called so the consumer can forget what it counted, and the whole
-// collection runs again, up to 3 times; after that the last result stands, with a warning.
+// collection runs again, 3 attempts in all; after that the last result stands, with a warning.
 Result<DumpStats> CollectSockets(SocketSource& source, const SocketFilter& filter,
                                  const RecordSink& sink, const std::function<void()>& restart,
                                  const WarningSink& warn);

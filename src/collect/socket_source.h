@@ -26,7 +26,7 @@ struct DumpStats {
   uint64_t records = 0;   // records handed to the sink
   uint64_t messages = 0;  // netlink messages (or lines) read
   uint64_t bytes = 0;
-  uint64_t skipped = 0;      // records with a state or family this tool does not know
+  uint64_t skipped = 0;      // records in a TCP state newer than this tool knows
   bool interrupted = false;  // the kernel flagged NLM_F_DUMP_INTR: the dump may be inconsistent
 };
 

@@ -19,9 +19,15 @@ std::vector<std::string> StateChoices() {
 TEST(ClosestMatchTest, OneOrTwoEditsAway) {
   EXPECT_EQ(ClosestMatch("stats", kCommands), "states");   // one deletion
   EXPECT_EQ(ClosestMatch("statez", kCommands), "states");  // one substitution
-  EXPECT_EQ(ClosestMatch("tpo", kCommands), "top");        // a swap is two edits
+  EXPECT_EQ(ClosestMatch("tpo", kCommands), "top");        // a swap is one edit
   EXPECT_EQ(ClosestMatch("topp", kCommands), "top");       // one insertion
   EXPECT_EQ(ClosestMatch("states", kCommands), "states");  // exact
+}
+
+TEST(ClosestMatchTest, ShortWordsAllowOneEditOnly) {
+  // "fin" is two substitutions from "big": no suggestion rather than a silly one.
+  EXPECT_EQ(ClosestMatch("fin", {"big", "all"}), "");
+  EXPECT_EQ(ClosestMatch("tpo", {"top"}), "top");
 }
 
 TEST(ClosestMatchTest, ThreeEditsIsTooFar) {
