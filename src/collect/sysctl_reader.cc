@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <iterator>
 #include <optional>
 #include <utility>
 
@@ -123,6 +124,7 @@ std::string SysctlPath(std::string_view key) {
 
 std::vector<std::string_view> SysctlKeys() {
   std::vector<std::string_view> keys;
+  keys.reserve(std::size(kSpecs));
   for (const SysctlSpec& spec : kSpecs) keys.push_back(spec.key);
   return keys;
 }
