@@ -1,6 +1,7 @@
 #include "support/endpoint.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <cstring>
@@ -124,6 +125,20 @@ bool Prefix::Contains(const Endpoint& e) const {
     return PrefixEqual(e.addr.data() + 12, base.addr.data(), length);
   }
   return false;
+}
+
+Endpoint LocalOf(int fd) {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof sa;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  return Endpoint::FromSockaddr(sa);
+}
+
+Endpoint PeerOf(int fd) {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof sa;
+  ::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  return Endpoint::FromSockaddr(sa);
 }
 
 }  // namespace tcpdoctor::itest

@@ -47,4 +47,8 @@ struct Prefix {
   bool Contains(const Endpoint& e) const;
 };
 
+// The local and peer address of a socket (getsockname, getpeername).
+Endpoint LocalOf(int fd);
+Endpoint PeerOf(int fd);
+
 }  // namespace tcpdoctor::itest

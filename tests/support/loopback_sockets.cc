@@ -58,20 +58,6 @@ std::optional<std::string> ReadSysctl(const std::string& name) {
   return s;
 }
 
-Endpoint LocalOf(int fd) {
-  sockaddr_storage sa{};
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  return Endpoint::FromSockaddr(sa);
-}
-
-Endpoint PeerOf(int fd) {
-  sockaddr_storage sa{};
-  socklen_t len = sizeof sa;
-  ::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  return Endpoint::FromSockaddr(sa);
-}
-
 UniqueFd Listen(const Endpoint& at, int backlog, Endpoint* bound, bool defer_accept) {
   UniqueFd fd(::socket(at.family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) {

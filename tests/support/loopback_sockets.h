@@ -51,9 +51,6 @@ void AbortiveClose(UniqueFd& fd);
 // The state of the socket behind `fd` (TCP_INFO), nullopt if it cannot be read.
 std::optional<State> StateOf(int fd);
 
-Endpoint LocalOf(int fd);
-Endpoint PeerOf(int fd);
-
 // Polls `done` every 5 ms until it returns true or `timeout` passes; returns its last answer.
 bool WaitUntil(const std::function<bool()>& done,
                std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -42,20 +42,6 @@ void SetSmallBuffers(int fd, bool send, bool receive) {
   if (receive) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kSmallBuffer, sizeof kSmallBuffer);
 }
 
-Endpoint LocalOf(int fd) {
-  sockaddr_storage sa{};
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  return Endpoint::FromSockaddr(sa);
-}
-
-Endpoint PeerOf(int fd) {
-  sockaddr_storage sa{};
-  socklen_t len = sizeof sa;
-  ::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  return Endpoint::FromSockaddr(sa);
-}
-
 bool WaitFor(int fd, short events, int timeout_ms) {
   pollfd p{fd, events, 0};
   int r = 0;
