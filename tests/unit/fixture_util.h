@@ -159,4 +159,16 @@ inline const SocketRecord* FindRecord(const std::vector<SocketRecord>& records, 
   return nullptr;
 }
 
+// A socket record with the fields filters and groups look at; addresses in text form.
+inline SocketRecord Record(TcpState state, const char* local, uint16_t lport, const char* remote,
+                           uint16_t rport) {
+  SocketRecord r;
+  r.state = state;
+  r.local = *IpAddress::Parse(local);
+  r.remote = *IpAddress::Parse(remote);
+  r.local_port = lport;
+  r.remote_port = rport;
+  return r;
+}
+
 }  // namespace tcpdoctor::test_util

@@ -3,19 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include "fixture_util.h"
+
 namespace tcpdoctor {
 namespace {
 
-SocketRecord Record(TcpState state, const char* local, uint16_t lport, const char* remote,
-                    uint16_t rport) {
-  SocketRecord r;
-  r.state = state;
-  r.local = *IpAddress::Parse(local);
-  r.remote = *IpAddress::Parse(remote);
-  r.local_port = lport;
-  r.remote_port = rport;
-  return r;
-}
+using test_util::Record;
 
 const SocketRecord kEstab4 = Record(TcpState::kEstablished, "10.0.0.1", 8080, "192.168.1.5", 50000);
 const SocketRecord kTimeWait6 =

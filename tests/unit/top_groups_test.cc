@@ -13,16 +13,7 @@
 namespace tcpdoctor {
 namespace {
 
-SocketRecord Record(TcpState state, const char* local, uint16_t lport, const char* remote,
-                    uint16_t rport) {
-  SocketRecord r;
-  r.state = state;
-  r.local = *IpAddress::Parse(local);
-  r.remote = *IpAddress::Parse(remote);
-  r.local_port = lport;
-  r.remote_port = rport;
-  return r;
-}
+using test_util::Record;
 
 std::vector<std::string> Keys(const TopGroupsResult& r) {
   std::vector<std::string> keys;
