@@ -12,7 +12,10 @@
 // Ports 1000+ are below ip_local_port_range (1024-65535 here); pair clients bind their own 127.x
 // source with IP_BIND_ADDRESS_NO_PORT, so the ephemeral ports are per (source, destination).
 //
-// Long-lived fds are spread over holder processes (each below --fds-per-worker). TIME_WAIT is
+// Long-lived fds are spread over holder processes (each below --fds-per-worker; down to 16 fds, so
+// 100k sockets can be held by ~1,000 processes for the owner-attribution benchmark). Holders are
+// named holder-0 .. holder-49 (comm, by id % 50) and close their copies of the listeners once
+// built, so each holds exactly its pair fds and the parent alone holds the listeners. TIME_WAIT is
 // built last by a few parallel workers, because it lives only 60 s. SIGUSR1 replaces the TIME_WAIT
 // share: SOCK_DESTROY on the old generation (or waiting for it to expire), then a new one and a
 // rewritten ready file. SIGTERM/SIGINT, or the end of --hold, stops everything; workers also die
@@ -56,6 +59,9 @@ constexpr long kMaxHoldSeconds = 900;
 constexpr long kMaxSockets = 3000000;
 constexpr int kBacklog = 65535;
 constexpr int kHolderSources = 16;
+constexpr int kHolderNames = 50;  // holders' comm: holder-<id % kHolderNames>
+constexpr long kMinFdsPerWorker = 16;
+constexpr long kMaxHolders = 4000;  // sources 127.10.0.x .. 127.25.249.x
 constexpr int kTimeWaitDestinations = 64;
 constexpr int kMaxTimeWaitWorkers = 64;
 constexpr double kStepTimeout = 30.0;  // max seconds for one batch step (connect/accept/EOF)
@@ -130,7 +136,8 @@ void Usage(FILE* out) {
           "  --ready-file PATH   written (key=value counts) once the population is complete\n"
           "  --jobs N            holder workers building at once (default: CPUs)\n"
           "  --tw-workers N      parallel TIME_WAIT builders (default: CPUs)\n"
-          "  --fds-per-worker N  long-lived fds per holder process (default 18000)\n"
+          "  --fds-per-worker N  long-lived fds per holder process (default 18000, min 16;\n"
+          "                      at most 4000 holders; holders are named holder-0..holder-49)\n"
           "  --batch N           connections per batch step (default 1024)\n"
           "  --build-timeout S   give up if building takes longer (default 600)\n"
           "Signals: SIGUSR1 = replace the TIME_WAIT share (destroy the old one, build anew);\n"
@@ -217,7 +224,7 @@ bool ParseOptions(int argc, char** argv, Options* o) {
   if (o->tw_workers == 0) o->tw_workers = cpus;
   o->tw_workers = std::min<long>(o->tw_workers, kMaxTimeWaitWorkers);
   o->batch = std::clamp<long>(o->batch, 1, 4096);
-  o->fds_per_worker = std::clamp<long>(o->fds_per_worker, 256, 19000);
+  o->fds_per_worker = std::clamp<long>(o->fds_per_worker, kMinFdsPerWorker, 19000);
   o->build_timeout = std::clamp<long>(o->build_timeout, 10, 3600);
   return true;
 }
@@ -660,6 +667,8 @@ void WaitForStop() {
                              const std::vector<int>& listeners,
                              const std::vector<sockaddr_in>& dsts) {
   const std::string who = Format("holder %d", id);
+  const std::string comm = Format("holder-%d", id % kHolderNames);
+  prctl(PR_SET_NAME, comm.c_str());
   std::vector<sockaddr_in> srcs;
   srcs.reserve(kHolderSources);
   for (int k = 0; k < kHolderSources; ++k) {
@@ -695,6 +704,9 @@ void WaitForStop() {
     if (!AcceptN(listeners, b, &held, deadline, &err)) Fail(who, err);
     made += b;
   }
+  // The parent keeps the listeners open; dropping our inherited copies leaves this process with
+  // exactly its pair fds (clean per-process attribution).
+  for (int l : listeners) close(l);
   Report(Format("ok holder %d %ld %ld %zu", id, est_pairs, cw_pairs, held.size()));
   WaitForStop();
   // Abort (RST) instead of a FIN exchange: teardown is fast and leaves no TIME_WAIT behind.
@@ -797,6 +809,7 @@ class Population {
   long est_pairs_ = 0;
   long cw_pairs_ = 0;
   long holders_count_ = 0;
+  long holder_fds_ = 0;  // socket fds the holders reported holding (both ends of their pairs)
   long tw_built_ = 0;
   long tw_sockstat_ = -1;
   int generation_ = 0;
@@ -866,13 +879,14 @@ bool Population::BuildHolders(std::string* err) {
   if (total == 0) return true;
   const long budget = std::min(o_.fds_per_worker, NofileLimit() - o_.listen - 64);
   const long per_worker = budget / 2;
-  if (per_worker < 64) {
+  if (per_worker < kMinFdsPerWorker / 2) {
     *err = Format("RLIMIT_NOFILE %ld is too small", NofileLimit());
     return false;
   }
   holders_count_ = (total + per_worker - 1) / per_worker;
-  if (holders_count_ > 1000) {
-    *err = "would need more than 1000 holder processes";
+  if (holders_count_ > kMaxHolders) {
+    *err = Format("would need %ld holder processes (max %ld): raise --fds-per-worker",
+                  holders_count_, kMaxHolders);
     return false;
   }
   // Spread both kinds evenly: worker i gets pairs [i*total/n, (i+1)*total/n).
@@ -915,9 +929,14 @@ bool Population::BuildHolders(std::string* err) {
       }
     }
     for (const std::string& l : lines) {
-      if (l.rfind("ok holder", 0) == 0) {
+      long id = 0;
+      long est = 0;
+      long cw = 0;
+      long fds = 0;
+      if (sscanf(l.c_str(), "ok holder %ld %ld %ld %ld", &id, &est, &cw, &fds) == 4) {
         ++done;
         --active;
+        holder_fds_ += fds;
       } else {
         *err = l;
         return false;
@@ -1068,6 +1087,8 @@ bool Population::WriteReady(std::string* err) {
   text += Format("listen=%ld\n", o_.listen);
   text += Format("total=%ld\n", total);
   text += Format("holders=%ld\n", holders_count_);
+  text += Format("holder_fds=%ld\n", holder_fds_);
+  text += Format("holder_names=%ld\n", std::min<long>(kHolderNames, holders_count_));
   text += Format("tw_workers=%zu\n", tw_workers_.size());
   text += Format("tw_sockstat=%ld\n", tw_sockstat_);
   text += Format("build_pairs_seconds=%.3f\n", holders_seconds_);
