@@ -6,8 +6,15 @@
 # in that same namespace, tcpdoctor and the usual alternatives. Results go to stdout and to
 # bench/out/results-<size>.md.
 #
+# BENCH_MODE=owners times socket-owner attribution instead (issue 3): the same population, its
+# held fds spread over ~1,000 holder processes, timed against `ss -tanp` and `lsof -nP -iTCP`,
+# with the per-process attribution checked; results in bench/out/owners-<size>.md.
+#
 # Environment:
-#   BENCH_SIZES="10000 100000 1000000"  socket counts (each 100..3000000)
+#   BENCH_MODE=states                   states (state counting) or owners (owner attribution)
+#   BENCH_SIZES="10000 100000 1000000"  socket counts (each 100..3000000; owners mode: 100000)
+#   BENCH_FDS_PER_HOLDER=70             owners mode: socket fds per holder process (16..18000;
+#                                       70 puts 100k sockets in 943 holders)
 #   BENCH_RUNS=5                        timed runs per tool (1..50); the median is reported
 #   BENCH_LISTENERS=8                   extra LISTEN sockets in the population
 #   BENCH_SIZE_TIMEOUT=<seconds>        hard limit per size (default 300, 900 for >= 500000)
@@ -32,13 +39,25 @@ TCPDOCTOR=${TCPDOCTOR:-$BUILD_DIR/tcpdoctor}
 BENCH_BIN_DIR=${BENCH_BIN_DIR:-$BUILD_DIR/bench}
 POP="$BENCH_BIN_DIR/tcpdoctor_population"
 BARE="$BENCH_BIN_DIR/tcpdoctor_bare_dump"
-SIZES=${BENCH_SIZES:-"10000 100000 1000000"}
+MODE=${BENCH_MODE:-states}
+case $MODE in
+  states) SIZES=${BENCH_SIZES:-"10000 100000 1000000"} ;;
+  owners) SIZES=${BENCH_SIZES:-100000} ;;
+  *)
+    echo "bench/run.sh: BENCH_MODE must be states or owners (got '$MODE')" >&2
+    exit 1
+    ;;
+esac
+FDS_PER_HOLDER=${BENCH_FDS_PER_HOLDER:-70}
 RUNS=${BENCH_RUNS:-5}
 LISTENERS=${BENCH_LISTENERS:-8}
 NICE=${BENCH_NICE:--10}
 OUT=${BENCH_OUT:-$ROOT/bench/out}
 [[ $OUT == /* ]] || OUT="$ROOT/$OUT"
 export BUILD_DIR BENCH_BIN_DIR TCPDOCTOR BENCH_RUNS="$RUNS" BENCH_LISTENERS="$LISTENERS" BENCH_OUT="$OUT"
+export BENCH_MODE="$MODE" BENCH_FDS_PER_HOLDER="$FDS_PER_HOLDER"
+# Output file per size: results-<size>.md (states) or owners-<size>.md.
+md_name() { if [[ $MODE == owners ]]; then echo "owners-$1.md"; else echo "results-$1.md"; fi; }
 
 TW_MARGIN_US=3000000  # stop timing this long before the oldest TIME_WAIT may expire (60 s)
 
@@ -58,6 +77,11 @@ epoch_to_us() {
 }
 oneline() { tr '\n' ' ' <<<"$1"; }
 fmt_s() { awk -v us="$1" 'BEGIN { s = us / 1e6; printf (s < 0.1 ? "%.4f" : "%.3f"), s }'; }
+# Median of the space-separated numbers in $1 (0 if none).
+median_of() {
+  tr ' ' '\n' <<<"$1" | { grep . || true; } | sort -n |
+    awk '{ a[NR] = $1 } END { print (NR == 0 ? 0 : NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+}
 
 # ============================================================================================
 # Inside the namespace
@@ -92,10 +116,27 @@ inner() {
   trap cleanup EXIT
   trap 'exit 130' INT TERM
 
+  # ---- which tcpdoctor commands exist (asked while the namespace is still empty: cheap) ----
+  local have_td=0 td_procs="" td_top_proc=""
+  if [[ -x $TCPDOCTOR ]]; then have_td=1; else log "$TCPDOCTOR missing: skipping tcpdoctor rows"; fi
+  if [[ $MODE == owners ]]; then
+    td_procs="$TCPDOCTOR missing" td_top_proc="$TCPDOCTOR missing"
+    if ((have_td)); then
+      td_procs="" td_top_proc=""
+      "$TCPDOCTOR" procs --help >/dev/null 2>&1 && "$TCPDOCTOR" procs >/dev/null 2>&1 ||
+        td_procs="command not available"
+      "$TCPDOCTOR" top --by process >/dev/null 2>&1 || td_top_proc="command not available"
+      [[ -z $td_procs ]] || log "'tcpdoctor procs' does not work in $TCPDOCTOR: skipping its row"
+      [[ -z $td_top_proc ]] || log "'tcpdoctor top --by process' does not work in $TCPDOCTOR: skipping its row"
+    fi
+  fi
+
   # ---- population ------------------------------------------------------------------------
-  log "size $size: building ESTABLISHED $est, TIME_WAIT $tw, CLOSE_WAIT $cw, FIN_WAIT2 $cw, LISTEN $LISTENERS"
+  local -a pop_extra=()
+  [[ $MODE == owners ]] && pop_extra=(--fds-per-worker "$FDS_PER_HOLDER")
+  log "size $size: building ESTABLISHED $est, TIME_WAIT $tw, CLOSE_WAIT $cw, FIN_WAIT2 $cw, LISTEN $LISTENERS${pop_extra[*]:+ (${pop_extra[*]})}"
   "$POP" --established "$est" --time-wait "$tw" --close-wait "$cw" --listen "$LISTENERS" \
-    --hold 900 --ready-file "$ready" 2>"$work/pop.log" &
+    "${pop_extra[@]}" --hold 900 --ready-file "$ready" 2>"$work/pop.log" &
   pop_pid=$!
   declare -gA R=()
   local gen=0
@@ -147,7 +188,9 @@ s.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
 d = b"".join(iter(lambda: s.recv(65536), b""))
 sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
   fi
-  if command -v prometheus-node-exporter >/dev/null && command -v systemd-socket-activate >/dev/null &&
+  if [[ $MODE == owners ]]; then
+    : # no exporter row: it attributes no owners
+  elif command -v prometheus-node-exporter >/dev/null && command -v systemd-socket-activate >/dev/null &&
     [[ -n $fetch_client ]]; then
     systemd-socket-activate -l "$ne_sock" prometheus-node-exporter --web.systemd-socket \
       --collector.disable-defaults --collector.tcpstat --log.level=error 2>"$work/ne.log" &
@@ -168,17 +211,43 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
     log "prometheus-node-exporter, systemd-socket-activate (systemd) or curl/python3 missing;" \
       "skipping node_exporter"
   fi
-  local have_td=0
-  if [[ -x $TCPDOCTOR ]]; then have_td=1; else log "$TCPDOCTOR missing: skipping tcpdoctor rows"; fi
 
   # ---- tools -------------------------------------------------------------------------------
-  local -a NAMES=("bare sock_diag dump (floor)" "tcpdoctor states" "tcpdoctor top --by peer"
-    "ss -tan | awk (state count)" "netstat -n | awk (seeds)" "ss -s" "node_exporter tcpstat scrape")
-  if [[ $fetch_client == python3 ]]; then NAMES[6]+=" (python3 client)"; fi
-  local -a KIND=(states states none ss netstat none exporter)
-  local -a ENABLED=(1 "$have_td" "$have_td" 1 1 1 "$have_ne")
+  # NAMES: table rows; KIND: how the output is checked (none: not checked, sent to /dev/null);
+  # SKIP: why a row is not timed (empty: timed). TD_STATES is the `tcpdoctor states` row (checked
+  # against the bare dump, exit status 3 on a difference), NE_IDX the exporter's, REF_IDX the row
+  # the ratio column divides by.
+  local -a NAMES KIND SKIP
+  local TD_STATES=-1 NE_IDX=-1 REF_IDX=0 REF_LABEL="bare dump"
+  local td_skip=""
+  ((have_td)) || td_skip="$TCPDOCTOR missing"
+  if [[ $MODE == owners ]]; then
+    NAMES=("bare sock_diag dump (floor)" "tcpdoctor procs" "tcpdoctor top --by process"
+      "ss -tan (no owners)" "ss -tanp" "lsof -nP -iTCP")
+    KIND=(states none none none none none)
+    SKIP=("" "$td_procs" "$td_top_proc" "" "" "$(command -v lsof >/dev/null || echo "lsof missing")")
+    REF_IDX=4 REF_LABEL="ss -tanp"
+  else
+    NAMES=("bare sock_diag dump (floor)" "tcpdoctor states" "tcpdoctor top --by peer"
+      "ss -tan | awk (state count)" "netstat -n | awk (seeds)" "ss -s" "node_exporter tcpstat scrape")
+    if [[ $fetch_client == python3 ]]; then NAMES[6]+=" (python3 client)"; fi
+    KIND=(states states none ss netstat none exporter)
+    SKIP=("" "$td_skip" "$td_skip" "" "" "" "$( ((have_ne)) || echo unavailable)")
+    TD_STATES=1 NE_IDX=6
+  fi
   local n=${#NAMES[@]}
   tool_argv() {
+    if [[ $MODE == owners ]]; then
+      case $1 in
+        0) ARGV=("$BARE") ;;
+        1) ARGV=("$TCPDOCTOR" procs) ;;
+        2) ARGV=("$TCPDOCTOR" top --by process) ;;
+        3) ARGV=(ss -tan) ;;
+        4) ARGV=(ss -tanp) ;;
+        5) ARGV=(lsof -nP -iTCP) ;;
+      esac
+      return
+    fi
     case $1 in
       0) ARGV=("$BARE") ;;
       1) ARGV=("$TCPDOCTOR" states) ;;
@@ -223,7 +292,7 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
   local -a NEED EST_US SAMPLES RSS MATCH_OK MATCH_N RC_BAD
   local i
   for ((i = 0; i < n; i++)); do
-    NEED[i]=$((ENABLED[i] ? RUNS : 0))
+    NEED[i]=$([[ -z ${SKIP[i]} ]] && echo "$RUNS" || echo 0)
     EST_US[i]=0 SAMPLES[i]="" RSS[i]=0 MATCH_OK[i]=0 MATCH_N[i]=0 RC_BAD[i]=0
   done
   local deadline_us=0 window_us=0
@@ -237,7 +306,7 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
   }
   set_deadline
   local regens=0 max_regens=$((RUNS * 4 + 4)) discarded=0 attempts=0 max_attempts=$((RUNS * 8 + 8))
-  local check_valid=0 check_us=0 rot=0 mismatch_td=0 json_pending=$have_td fresh=1 notes=""
+  local check_valid=0 check_us=0 rot=0 mismatch_td=0 json_pending=$((have_td && TD_STATES >= 0)) fresh=1 notes=""
   regenerate() {
     if ((regens >= max_regens)); then
       notes+="- Stopped after $regens TIME_WAIT rebuilds (limit)."$'\n'
@@ -284,7 +353,7 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
       j=$(((k + rot) % n))
       ((NEED[j] > 0)) || continue
       p=$(predict "$j")
-      ((j == 1 && json_pending)) && p=$((p * 2))
+      ((j == TD_STATES && json_pending)) && p=$((p * 2))
       if ((p <= budget)); then
         batch+=("$j")
         budget=$((budget - p))
@@ -310,9 +379,10 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
     local -a b_us=() b_rss=()
     for j in "${batch[@]}"; do
       tool_argv "$j"
-      local t0 t1 rc=0
+      local t0 t1 rc=0 dest="$work/out.$j"
+      [[ ${KIND[j]} != none ]] || dest=/dev/null # unchecked output: not kept
       t0=$(now_us)
-      "${TIMER[@]}" "${ARGV[@]}" >"$work/out.$j" 2>"$work/err.$j" || rc=$?
+      "${TIMER[@]}" "${ARGV[@]}" >"$dest" 2>"$work/err.$j" || rc=$?
       t1=$(now_us)
       b_us[j]=$((t1 - t0))
       b_rss[j]=0
@@ -326,7 +396,7 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
     done
     # Untimed: tcpdoctor's JSON output, checked once per size, inside the checked batch.
     local js="" json_ran=0
-    if ((json_pending)) && [[ " ${batch[*]} " == *" 1 "* ]]; then
+    if ((json_pending)) && [[ " ${batch[*]} " == *" $TD_STATES "* ]]; then
       json_ran=1
       js=$("$TCPDOCTOR" states --json 2>"$work/json.err") || js=""
     fi
@@ -354,7 +424,7 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
       if [[ ${KIND[j]} == netstat ]]; then want=$(grep -v '^LISTEN=' <<<"$expected" || true); fi
       if [[ $got == "$want" ]]; then
         MATCH_OK[j]=$((MATCH_OK[j] + 1))
-      elif ((j == 1)); then
+      elif ((j == TD_STATES)); then
         mismatch_td=$((mismatch_td + 1))
         log "!!! MISMATCH: tcpdoctor states disagrees with the bare dump at size $size"
         log "!!!   bare dump: $(oneline "$LAST_CHECK")"
@@ -379,16 +449,78 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
     fi
   done
 
+  # ---- owners mode: who holds what, checked once per size (untimed) ------------------------
+  # The holders hold exactly R[holder_fds] sockets in R[holders] processes named holder-*, the
+  # population's parent the R[listen] listeners; TIME_WAIT sockets have no owner, so these counts
+  # do not change while the TIME_WAIT share expires or is rebuilt.
+  local -a CHECK=()
+  local td_checked=0
+  if [[ $MODE == owners ]]; then
+    local want_p=${R[holders]} want_s=${R[holder_fds]} want_a=$((R[holder_fds] + R[listen]))
+    # Prints "HOLDER_PROCESSES HOLDER_SOCKETS ALL_OWNED_SOCKETS" for one tool's output file.
+    owner_summary() {
+      case $1 in
+        ss) awk '/users:\(\(/ { ++all } /users:\(\("holder-/ { ++s; match($0, /pid=[0-9]+/)
+                   p[substr($0, RSTART, RLENGTH)] = 1 }
+                 END { print length(p), s + 0, all + 0 }' "$2" ;;
+        lsof) awk 'NR > 1 { ++all } NR > 1 && $1 ~ /^holder-/ { ++s; p[$2] = 1 }
+                   END { print length(p), s + 0, all + 0 }' "$2" ;;
+        procs | top)
+          # procs: .processes[] {comm, sockets}; top --by process: .groups[] {comm, count}.
+          local list=processes count=sockets
+          [[ $1 == top ]] && list=groups count=count
+          if command -v jq >/dev/null; then
+            jq -r --arg l "$list" --arg c "$count" '[.[$l][] | select(.comm != null)] |
+              [map(select(.comm | startswith("holder-"))) | (length, (map(.[$c]) | add // 0))] +
+              [map(.[$c]) | add // 0] | map(tostring) | join(" ")' "$2"
+          elif command -v python3 >/dev/null; then
+            python3 -c 'import json, sys
+rows = [r for r in json.load(open(sys.argv[1]))[sys.argv[2]] if r.get("comm") is not None]
+h = [r[sys.argv[3]] for r in rows if r["comm"].startswith("holder-")]
+print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
+          else
+            echo "needs jq or python3"
+          fi ;;
+      esac
+    }
+    local -a ck_kind=("" procs top "" ss lsof)
+    local -a ck_argv
+    for ((i = 1; i < n; i++)); do
+      [[ -n ${ck_kind[i]} && -z ${SKIP[i]} ]] || continue
+      case $i in
+        1) ck_argv=("$TCPDOCTOR" procs --json) ;;
+        2) ck_argv=("$TCPDOCTOR" top --by process --limit 1000000 --json) ;;
+        4) ck_argv=(ss -tanp) ;;
+        5) ck_argv=(lsof -nP -iTCP) ;;
+      esac
+      local got rc=0
+      "${ck_argv[@]}" >"$work/owners.$i" 2>"$work/owners.$i.err" || rc=$?
+      got=$(owner_summary "${ck_kind[i]}" "$work/owners.$i" 2>&1 | head -c 200 || true)
+      ((i == 1 || i == 2)) && td_checked=$((td_checked + 1))
+      if [[ $got == "$want_p $want_s $want_a" ]]; then
+        CHECK[i]="yes: $want_s in $want_p holder-* + ${R[listen]} listeners"
+      else
+        CHECK[i]="**NO**: got [${got:-no output}] (holder processes, their sockets, all owned), want [$want_p $want_s $want_a]"
+        log "!!! owner check of '${ck_argv[*]}' (exit status $rc): got [$got], want [$want_p $want_s $want_a]"
+        if ((i == 1 || i == 2)); then
+          mismatch_td=$((mismatch_td + 1))
+          log "!!! MISMATCH: ${NAMES[i]} attributes sockets differently from the population"
+          log "!!!   $(head -c 300 "$work/owners.$i.err")"
+        fi
+      fi
+    done
+  fi
+
   # ---- report ------------------------------------------------------------------------------
   local ne_rss=0
   if ((have_ne)) && [[ -r /proc/$ne_pid/status ]]; then
     ne_rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$ne_pid/status")
   fi
-  local bare_med
-  bare_med=$(tr ' ' '\n' <<<"${SAMPLES[0]}" | { grep . || true; } | sort -n |
-    awk '{ a[NR] = $1 } END { print (NR == 0 ? 0 : NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }')
+  local ref_med
+  ref_med=$(median_of "${SAMPLES[REF_IDX]}")
   mkdir -p "$OUT"
-  local md="$OUT/results-$size.md"
+  local md
+  md="$OUT/$(md_name "$size")"
   local load
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   {
@@ -398,16 +530,22 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
       "CLOSE_WAIT ${R[close_wait]}, FIN_WAIT2 ${R[fin_wait2]}, LISTEN ${R[listen]} (total ${R[total]})."
     echo "First build: ready after ${build_s} s (pairs ${pairs_s} s with ${R[holders]} holder" \
       "processes, TIME_WAIT ${tw_s} s). TIME_WAIT generations used: $gen; batches discarded: $discarded."
+    if [[ $MODE == owners ]]; then
+      echo "Owners: ${R[holder_fds]} socket fds (all ESTABLISHED, CLOSE_WAIT and FIN_WAIT2 sockets)" \
+        "held by ${R[holders]} holder processes (--fds-per-worker $FDS_PER_HOLDER) named" \
+        "holder-0 .. holder-$((R[holder_names] - 1)); the ${R[listen]} listeners held by the" \
+        "population's parent; TIME_WAIT has no owner. Every process's output went to /dev/null."
+    fi
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r), $(nproc) CPUs, load average $load" \
       "at the end; everything in the namespace ran at nice $(nice) (autogroup: $(cut -d' ' -f3 /proc/self/autogroup 2>/dev/null || echo n/a)). Median of $RUNS runs; wall" \
       "time includes one fork/exec of /usr/bin/time."
     echo
-    echo "| tool | median s | min s | max s | peak RSS MiB | × bare dump | counts match |"
+    echo "| tool | median s | min s | max s | peak RSS MiB | × $REF_LABEL | $([[ $MODE == owners ]] && echo "owners check" || echo "counts match") |"
     echo "|---|---:|---:|---:|---:|---:|:--|"
     for ((i = 0; i < n; i++)); do
       local name_md=${NAMES[i]//|/\\|}
-      if ((ENABLED[i] == 0)); then
-        echo "| $name_md | skipped | | | | | $( ((i == 1 || i == 2)) && echo "$TCPDOCTOR missing" || echo unavailable) |"
+      if [[ -n ${SKIP[i]} ]]; then
+        echo "| $name_md | skipped | | | | | ${SKIP[i]} |"
         continue
       fi
       local cnt
@@ -417,10 +555,10 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
         continue
       fi
       local rss_kib=${RSS[i]} rss_note=""
-      if ((i == 6)); then rss_kib=$ne_rss rss_note=" (exporter)"; fi
+      if ((i == NE_IDX)); then rss_kib=$ne_rss rss_note=" (exporter)"; fi
       local match
       if [[ ${KIND[i]} == none ]]; then
-        match="n/a"
+        match=${CHECK[i]:-n/a}
       elif ((MATCH_OK[i] == MATCH_N[i])); then
         match="yes (${MATCH_OK[i]}/${MATCH_N[i]})"
       else
@@ -428,32 +566,63 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
       fi
       ((RC_BAD[i] > 0)) && match+=", ${RC_BAD[i]} non-zero exits"
       tr ' ' '\n' <<<"${SAMPLES[i]}" | { grep . || true; } | sort -n | NAME_MD="$name_md" awk \
-        -v bare="$bare_med" -v rss="$rss_kib" -v note="$rss_note" -v matchcol="$match" -v runs="$cnt" -v want="$RUNS" '
+        -v bare="$ref_med" -v rss="$rss_kib" -v note="$rss_note" -v matchcol="$match" -v runs="$cnt" -v want="$RUNS" '
         { a[NR] = $1 }
         END {
           med = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
           f = (med < 100000) ? "%.4f" : "%.3f"
           r = (rss + 0 > 0) ? sprintf("%.1f%s", rss / 1024, note) : "n/a"
-          printf "| %s%s | " f " | " f " | " f " | %s | %.2f | %s |\n", ENVIRON["NAME_MD"],
+          printf "| %s%s | " f " | " f " | " f " | %s | %s | %s |\n", ENVIRON["NAME_MD"],
             (runs < want ? " (" runs " runs)" : ""), med / 1e6, a[1] / 1e6, a[NR] / 1e6,
-            r, (bare > 0 ? med / bare : 0), matchcol
+            r, (bare > 0 ? sprintf("%.2f", med / bare) : "n/a"), matchcol
         }'
     done
     echo
-    if ((have_td)); then
+    if [[ $MODE == owners ]]; then
+      # Speed-ups against ss -tanp (the issue's target: at least 3x) and lsof.
+      local lsof_med k
+      lsof_med=$(median_of "${SAMPLES[5]}")
+      for k in 1 2; do
+        local med
+        med=$(median_of "${SAMPLES[k]}")
+        if [[ -n ${SKIP[k]} ]] || [[ $med == 0 ]]; then
+          echo "${NAMES[k]}: not measured (${SKIP[k]:-no valid run})."
+          continue
+        fi
+        awk -v name="${NAMES[k]}" -v m="$med" -v ss="$ref_med" -v ls="$lsof_med" 'BEGIN {
+          x = (ss > 0) ? ss / m : 0
+          printf "%s: %.1f× faster than ss -tanp (target ≥ 3×: %s)", name, x,
+            (ss > 0 ? (x >= 3 ? "met" : "**missed**") : "n/a, ss -tanp not measured")
+          if (ls > 0) printf ", %.1f× faster than lsof -nP -iTCP", ls / m
+          print "."
+        }'
+      done
       if ((mismatch_td == 0)); then
-        echo "tcpdoctor's counts (plain and --json) equal the bare dump's at this size."
+        ((td_checked == 0)) || echo "tcpdoctor's attribution equals the population's (see 'owners check')."
       else
-        echo "**MISMATCH: tcpdoctor's counts differed from the bare dump's $mismatch_td time(s).**"
+        echo "**MISMATCH: tcpdoctor's attribution differed from the population's $mismatch_td time(s).**"
       fi
+      echo "'owners check' (untimed, once per size, after the timed runs): the processes named" \
+        "holder-* and the sockets attributed to them in each tool's output (procs --json, top --by" \
+        "process --json --limit 1000000, ss -tanp lines with users:, lsof lines), and all sockets" \
+        "attributed to any process, against what the population built. The bare dump's row" \
+        "compares its per-state counts."
+    else
+      if ((have_td)); then
+        if ((mismatch_td == 0)); then
+          echo "tcpdoctor's counts (plain and --json) equal the bare dump's at this size."
+        else
+          echo "**MISMATCH: tcpdoctor's counts differed from the bare dump's $mismatch_td time(s).**"
+        fi
+      fi
+      echo "'counts match' compares each tool's per-state counts with the population's exact" \
+        "counts (ss -s reports aggregates and top lists groups: n/a; \`netstat -n\` lists no LISTEN" \
+        "sockets, so LISTEN is left out of its comparison)."
     fi
-    echo "'counts match' compares each tool's per-state counts with the population's exact" \
-      "counts (ss -s reports aggregates and top lists groups: n/a; \`netstat -n\` lists no LISTEN" \
-      "sockets, so LISTEN is left out of its comparison). Every timed batch was bracketed by an" \
-      "untimed bare-dump check of the whole population; a batch with a failed check was" \
-      "discarded, and batches were only started if they were predicted to end at least" \
-      "$((TW_MARGIN_US / 1000000)) s before the oldest TIME_WAIT could expire (otherwise the" \
-      "TIME_WAIT share was purged and rebuilt first)."
+    echo "Every timed batch was bracketed by an untimed bare-dump check of the whole population; a" \
+      "batch with a failed check was discarded, and batches were only started if they were" \
+      "predicted to end at least $((TW_MARGIN_US / 1000000)) s before the oldest TIME_WAIT could" \
+      "expire (otherwise the TIME_WAIT share was purged and rebuilt first)."
     [[ -n $notes ]] && printf '\n%s' "$notes"
     if (($(remaining) > 0)); then
       echo
@@ -482,13 +651,18 @@ outer() {
     [[ $size =~ ^[0-9]+$ ]] && ((size >= 100 && size <= 3000000)) ||
       die "BENCH_SIZES entries must be 100..3000000 (got '$size')"
   done
+  [[ $FDS_PER_HOLDER =~ ^[0-9]+$ ]] && ((FDS_PER_HOLDER >= 16 && FDS_PER_HOLDER <= 18000)) ||
+    die "BENCH_FDS_PER_HOLDER must be 16..18000"
+  if [[ $MODE == owners ]] && ! command -v lsof >/dev/null; then
+    log "lsof missing (apt-get install lsof, or make bench-deps): its row will say skipped"
+  fi
   if [[ ! -x $POP || ! -x $BARE ]]; then
     [[ -f $BUILD_DIR/CMakeCache.txt ]] || die "$POP missing and $BUILD_DIR is not configured (run make build)"
     log "building the bench helpers in $BUILD_DIR"
     cmake --build "$BUILD_DIR" --target tcpdoctor_population tcpdoctor_bare_dump >&2
   fi
   mkdir -p "$OUT"
-  log "sizes: $SIZES; runs: $RUNS; tcpdoctor: $TCPDOCTOR$([[ -x $TCPDOCTOR ]] || echo ' (missing)')"
+  log "mode: $MODE; sizes: $SIZES; runs: $RUNS; tcpdoctor: $TCPDOCTOR$([[ -x $TCPDOCTOR ]] || echo ' (missing)')"
   log "load average: $(cut -d' ' -f1-3 /proc/loadavg) (the timings are only as quiet as the machine); nice $NICE"
   local failed=0 t_start
   t_start=$(now_us)
@@ -503,9 +677,12 @@ outer() {
       ((alloc < 20000)) && break
       sleep 0.2
     done
+    # Owners mode: ss -tanp slows down with the number of owned sockets (its inode table has a
+    # fixed 256 buckets), ~7 s a run at 100k here, so it gets more time per size.
     local limit=${BENCH_SIZE_TIMEOUT:-$((size >= 500000 ? 900 : 300))}
+    [[ $MODE == owners && -z ${BENCH_SIZE_TIMEOUT:-} ]] && limit=$((limit * 2))
     local rc=0
-    rm -f "$OUT/results-$size.md"
+    rm -f "$OUT/$(md_name "$size")"
     # A new session gets its own scheduler autogroup (kernel.sched_autogroup_enabled): only that
     # group's nice value decides its CPU share against other sessions' jobs, so set it too.
     setsid bash -c 'echo "$1" >/proc/self/autogroup 2>/dev/null || true; shift; exec "$@"' _ \
@@ -516,7 +693,7 @@ outer() {
     if ((rc != 0)); then
       failed=1
       case $rc in
-        3) log "size $size: tcpdoctor count MISMATCH (see above)" ;;
+        3) log "size $size: tcpdoctor count or attribution MISMATCH (see above)" ;;
         4) log "size $size: incomplete (see the notes under its table)" ;;
         124 | 137) log "size $size: timed out after $limit s" ;;
         *) log "size $size: failed with status $rc" ;;
