@@ -25,7 +25,7 @@ class GroupTable {
     uint32_t detail = 0;
   };
 
-  void Add(const Key& key, TcpState state) {
+  void Add(const Key& key, TcpState state, uint32_t n = 1) {
     if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
     Slot& slot = Find(key);
     const auto s = static_cast<uint32_t>(state);
@@ -40,9 +40,19 @@ class GroupTable {
         slot.detail = static_cast<uint32_t>(kTcpStateCount + mixed_.size());
         mixed_.push_back(split);
       }
-      ++mixed_[slot.detail - kTcpStateCount][s];
+      mixed_[slot.detail - kTcpStateCount][s] += n;
     }
-    ++slot.total;
+    slot.total += n;
+  }
+
+  // Adds every group of `other`, state by state.
+  void Merge(const GroupTable& other) {
+    other.ForEach([&](const Slot& slot) {
+      const PerStateCounts split = other.Split(slot);
+      for (int s = 0; s < kTcpStateCount; ++s) {
+        if (split[s] != 0) Add(slot.key, static_cast<TcpState>(s), static_cast<uint32_t>(split[s]));
+      }
+    });
   }
 
   size_t size() const { return size_; }

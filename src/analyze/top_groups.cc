@@ -40,6 +40,10 @@ GroupFields DecodeNarrow(GroupBy by, const TopGroups::NarrowKey& k) {
     case GroupBy::kState:
       f.state = static_cast<TcpState>(k.a);
       break;
+    case GroupBy::kProcess:
+    case GroupBy::kNetns:
+      f.context = k.a;
+      break;
     case GroupBy::kRemoteAddress:
       f.remote = V4FromHostOrder(k.a);
       break;
@@ -95,6 +99,9 @@ std::string GroupKeyText(GroupBy by, const GroupFields& f) {
       return std::to_string(f.remote_port);
     case GroupBy::kState:
       return std::string(StateName(f.state));
+    case GroupBy::kProcess:
+    case GroupBy::kNetns:
+      return std::to_string(f.context);
     case GroupBy::kRemoteAddress:
       return f.remote.ToString();
     case GroupBy::kLocalAddress:
@@ -128,7 +135,7 @@ size_t TopGroups::WideHash::operator()(const WideKey& k) const {
   return Mix(h ^ Load64(k.second.data() + 8));
 }
 
-void TopGroups::Add(const SocketRecord& r) {
+void TopGroups::Add(const SocketRecord& r, uint64_t context) {
   ++total_;
   const bool v4 = r.family() == Family::kIpv4;
   switch (by_) {
@@ -140,6 +147,10 @@ void TopGroups::Add(const SocketRecord& r) {
       return;
     case GroupBy::kState:
       narrow_.Add({static_cast<uint64_t>(r.state), 0}, r.state);
+      return;
+    case GroupBy::kProcess:
+    case GroupBy::kNetns:
+      narrow_.Add({context, 0}, r.state);
       return;
     case GroupBy::kLocalAddress:
       if (v4)
@@ -167,6 +178,12 @@ void TopGroups::Reset() {
   total_ = 0;
   narrow_.Clear();
   wide_.Clear();
+}
+
+void TopGroups::Merge(const TopGroups& other) {
+  total_ += other.total_;
+  narrow_.Merge(other.narrow_);
+  wide_.Merge(other.wide_);
 }
 
 TopGroupsResult TopGroups::Take(size_t n) const {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,16 @@ struct GroupFields {
   uint16_t local_port = 0;
   uint16_t remote_port = 0;
   TcpState state = TcpState::kClose;
+  uint64_t context = 0;  // process and netns keys: what the caller passed to Add
+};
+
+// For `--by process`: who the group is.
+struct GroupOwner {
+  int32_t pid = 0;  // 0 when no process holds the group's sockets
+  std::string comm;
+  std::string user;
+  std::string unit;
+  std::string no_owner;  // why not, e.g. "time_wait"
 };
 
 struct Group {
@@ -27,6 +38,7 @@ struct Group {
   GroupFields fields;
   uint64_t count = 0;
   PerStateCounts states{};
+  std::optional<GroupOwner> owner;  // set by NameOwnerGroups for `--by process`
 };
 
 struct TopGroupsResult {
@@ -37,15 +49,20 @@ struct TopGroupsResult {
   uint64_t total = 0;         // sockets seen
 };
 
-// The key as printed for `by`: "8080", "127.0.0.1:8080", "[::1]:8080", "10.0.0.1 -> 10.0.0.2:443".
+// The key as printed for `by` (process and netns keys print their raw context until the caller
+// names them): "8080", "127.0.0.1:8080", "[::1]:8080", "10.0.0.1 -> 10.0.0.2:443".
 std::string GroupKeyText(GroupBy by, const GroupFields& fields);
 
 class TopGroups {
  public:
   explicit TopGroups(GroupBy by) : by_(by) {}
 
-  void Add(const SocketRecord& r);
+  // `context` is the socket's owner key (SocketOwner::Key) for kProcess, the namespace's
+  // index for kNetns, and ignored otherwise.
+  void Add(const SocketRecord& r, uint64_t context = 0);
   void Reset();
+  // Adds the groups of `other` (same GroupBy): per-namespace tables summed for --all-netns.
+  void Merge(const TopGroups& other);
   TopGroupsResult Take(size_t n) const;
 
   // Keys that fit in 16 bytes: every IPv4 key, and keys without an address.

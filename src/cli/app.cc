@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/netns_targets.h"
 #include "core/suggest.h"
 
 namespace tcpdoctor {
@@ -14,9 +15,12 @@ constexpr const char* kDescription =
 void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--json", o.json, "Machine-readable output (schema: docs/json.md)");
   app.add_option("--netns", o.netns,
-                 "Look inside a network namespace: a name from `ip netns list` or a path such "
-                 "as /proc/PID/ns/net")
+                 "Look inside a network namespace: a name from `ip netns list`, pid:PID (that "
+                 "process's, e.g. a container's), or a path such as /proc/PID/ns/net")
       ->each([&o](const std::string&) { o.netns_given = true; });
+  app.add_flag("--all-netns", o.all_netns,
+               "Every network namespace on the host (from /run/netns and /proc/*/ns/net), each "
+               "reported on its own and summed");
   app.add_flag("-4,--ipv4", o.only_ipv4, "IPv4 sockets only");
   app.add_flag("-6,--ipv6", o.only_ipv6, "IPv6 sockets only");
   // Appended to, not assigned: --state may be given before and after the command, and both
@@ -34,6 +38,8 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& o) {
   app.add_option("--dport", o.dport, "Remote port");
   app.add_option("--port", o.port, "Local or remote port");
   app.add_option("--addr", o.addr, "Local or remote address in this CIDR (10.0.0.0/8, ::1)");
+  app.add_option("--pid", o.pid, "Sockets held by this process");
+  app.add_option("--comm", o.comm, "Sockets held by processes of this name (as in ps -o comm)");
   app.add_option("--record", o.record_path, "Save the raw netlink dump to FILE")->group("");
   app.add_option("--replay", o.replay_path, "Read a dump saved by --record")->group("");
   app.add_option("--source", o.source, "Force a source: netlink or proc")->group("");
@@ -78,18 +84,19 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   struct Registered {
     CLI::App* app;
     std::function<Status(const GlobalOptions&, CommandIo&)> run;
+    bool sums_namespaces;
   };
   std::vector<Registered> registered;
   std::vector<std::string> command_names;
-  for (const Command& command :
-       {StatesCommand(), TopCommand(), ListenersCommand(), PortsCommand(), CountersCommand()}) {
+  for (const Command& command : {StatesCommand(), TopCommand(), ProcsCommand(), ListenersCommand(),
+                                 PortsCommand(), CountersCommand()}) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->footer("Examples:\n" + command.examples + "\n");
     sub->allow_extras();
     // Global options are declared on each command too, so they work on either side of it
     // (fallthrough alone would not see "-4" after the command: CLI11 takes it for a number).
     AddGlobalOptions(*sub, options);
-    registered.push_back({sub, command.setup(*sub)});
+    registered.push_back({sub, command.setup(*sub), command.sums_namespaces});
     command_names.push_back(command.name);
   }
   app.footer(
@@ -98,6 +105,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "  tcpdoctor top --by laddr --state time-wait -n 3\n"
       "  tcpdoctor listeners -i 5                      # accept queues and overflow rates\n"
       "  tcpdoctor ports                               # ephemeral ports per destination\n"
+      "  tcpdoctor procs                               # who holds sockets, fds vs nofile\n"
       "  tcpdoctor counters -i 1 --netns blue\n"
       "Run `tcpdoctor COMMAND --help` for a command's options and examples.\n");
 
@@ -141,8 +149,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     return kExitOk;
   }
 
-  CommandIo io{out, [&err](const std::string& w) { err << "tcpdoctor: warning: " << w << "\n"; }};
-  Status status = chosen->run(options, io);
+  const WarningSink warn = [&err](const std::string& w) {
+    err << "tcpdoctor: warning: " << w << "\n";
+  };
+  OwnerLookup owners(ProcFs(options.proc_root), warn);
+  CommandIo io{out, warn, owners};
+  Status status = options.all_netns && !chosen->sums_namespaces
+                      ? RunInEachNamespace(chosen->run, options, io)
+                      : chosen->run(options, io);
   if (!status) {
     const Error& e = status.error();
     err << "tcpdoctor: " << e.ToString() << "\n";

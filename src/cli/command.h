@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/owner_lookup.h"
 #include "core/result.h"
 #include "core/warning_sink.h"
+#include "model/owner_filter.h"
 #include "model/socket_filter.h"
 
 namespace tcpdoctor {
@@ -23,6 +25,9 @@ struct GlobalOptions {
   bool only_ipv6 = false;
   std::vector<std::string> states;  // --state, may repeat, comma-separated
   std::string sport, dport, port, addr;
+  std::string pid;   // --pid: sockets this process holds
+  std::string comm;  // --comm: sockets held by processes of this name
+  bool all_netns = false;
   // Debug and test seams (hidden from --help).
   std::string record_path;  // --record FILE: save the raw netlink dump
   std::string replay_path;  // --replay FILE: read a recorded dump instead of the kernel
@@ -33,6 +38,7 @@ struct GlobalOptions {
 struct CommandIo {
   std::ostream& out;
   WarningSink warn;
+  OwnerLookup& owners;  // one owner scan per run, shared by every namespace a command visits
 };
 
 struct Command {
@@ -41,10 +47,15 @@ struct Command {
   std::string examples;  // shown under the command's --help
   // Declares the command's own options on `sub`; returns what runs it once parsed.
   std::function<std::function<Status(const GlobalOptions&, CommandIo&)>(CLI::App& sub)> setup;
+  // True if the command reports --all-netns itself (per namespace and summed); otherwise it
+  // runs once per namespace, each under its own heading.
+  bool sums_namespaces = false;
 };
 
 // The user's filter, validated: unknown states, bad ports and bad CIDRs are errors that say
 // what was expected.
 Result<SocketFilter> BuildFilter(const GlobalOptions& options);
+// --pid and --comm, validated the same way.
+Result<OwnerFilter> BuildOwnerFilter(const GlobalOptions& options);
 
 }  // namespace tcpdoctor

@@ -10,5 +10,6 @@ Command TopCommand();
 Command CountersCommand();
 Command ListenersCommand();
 Command PortsCommand();
+Command ProcsCommand();
 
 }  // namespace tcpdoctor

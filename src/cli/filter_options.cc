@@ -85,4 +85,19 @@ Result<SocketFilter> BuildFilter(const GlobalOptions& options) {
   return filter;
 }
 
+Result<OwnerFilter> BuildOwnerFilter(const GlobalOptions& options) {
+  OwnerFilter filter;
+  if (!options.pid.empty()) {
+    int32_t pid = 0;
+    const std::string& text = options.pid;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), pid);
+    if (ec != std::errc{} || end != text.data() + text.size() || pid <= 0) {
+      return BadValue("--pid", "bad process id '" + text + "'", "expected a positive number");
+    }
+    filter.pid = pid;
+  }
+  if (!options.comm.empty()) filter.comm = options.comm.substr(0, kCommLength);
+  return filter;
+}
+
 }  // namespace tcpdoctor

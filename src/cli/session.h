@@ -24,10 +24,12 @@ class Session {
 
   const ProcFs& proc() const { return proc_; }
   const SocketFilter& filter() const { return filter_; }
+  const OwnerFilter& owner_filter() const { return owner_filter_; }
   // False on the /proc path, which cannot see a listener's backlog.
   bool backlog_known() const;
 
-  // Streams the sockets that match the user's filter and `states` to `sink`; `restart` is
+  // Streams the sockets that match the user's filter (--pid/--comm included) and `states` to
+  // `sink`; `restart` is
   // called if the dump has to be taken again (see CollectSockets).
   Result<DumpStats> ReadSockets(StateMask states, const RecordSink& sink,
                                 const std::function<void()>& restart);
@@ -37,10 +39,14 @@ class Session {
                                    const std::function<void()>& restart);
 
  private:
-  Session(const GlobalOptions& options, CommandIo& io, SocketFilter filter);
+  Session(const GlobalOptions& options, CommandIo& io, SocketFilter filter,
+          OwnerFilter owner_filter);
+  // The user's filter wrapped around `sink`, with --pid/--comm checked against the owner map.
+  Result<RecordSink> FilteredSink(const RecordSink& sink);
 
   CommandIo& io_;
   SocketFilter filter_;
+  OwnerFilter owner_filter_;
   std::optional<NetnsGuard> netns_;
   ProcFs proc_;
   std::unique_ptr<SocketSource> source_;

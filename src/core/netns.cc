@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 
 namespace tcpdoctor {
 namespace {
@@ -19,7 +20,25 @@ Result<std::string> ResolveNetnsPath(std::string_view spec) {
     return Error{ErrorCode::kInvalidArgument, "empty network namespace name", 0, "--netns", {}};
   }
   std::string path(spec);
-  if (spec.find('/') == std::string_view::npos) path = "/run/netns/" + path;
+  if (spec.starts_with("pid:")) {
+    const std::string_view digits = spec.substr(4);
+    int pid = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || pid <= 0) {
+      return Error{ErrorCode::kInvalidArgument, "bad process id in '" + path + "'", 0, "--netns",
+                   "expected pid:PID with a positive number, e.g. pid:1234"};
+    }
+    path = "/proc/" + std::to_string(pid) + "/ns/net";
+    struct stat proc_dir {};
+    if (::stat(("/proc/" + std::to_string(pid)).c_str(), &proc_dir) != 0) {
+      return Error{ErrorCode::kNotFound,
+                   "no process " + std::to_string(pid) + " (it does not exist or has exited)", 0,
+                   "--netns " + std::string(spec),
+                   "find it with `pgrep NAME` or `tcpdoctor procs`"};
+    }
+  } else if (spec.find('/') == std::string_view::npos) {
+    path = "/run/netns/" + path;
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;

@@ -8,8 +8,9 @@
 
 namespace tcpdoctor {
 
-// "NAME" -> /run/netns/NAME (as `ip netns` names them); anything with a '/' is a path to a
-// namespace file (e.g. /proc/1234/ns/net). Checks that it exists.
+// "NAME" -> /run/netns/NAME (as `ip netns` names them); "pid:PID" -> /proc/PID/ns/net (a
+// container's namespace, by any of its processes); anything with a '/' is a path to a
+// namespace file. Checks that it exists.
 Result<std::string> ResolveNetnsPath(std::string_view spec);
 
 // Enters a network namespace for the current thread and returns to the original one when

@@ -22,4 +22,24 @@ nlohmann::ordered_json StatesJson(const StateCounts& counts) {
   return {{"total", counts.Total()}, {"states", states}};
 }
 
+std::string StatesByNetnsText(const std::vector<NamespaceStates>& namespaces,
+                              const StateCounts& total, bool all_states) {
+  std::vector<TcpState> columns;
+  for (TcpState s : kStatesInOrder) {
+    if (all_states || total.Get(s) != 0) columns.push_back(s);
+  }
+  TextTable table;
+  table.AddColumn("NETNS", TextTable::Align::kLeft);
+  table.AddColumn("TOTAL", TextTable::Align::kRight);
+  for (TcpState s : columns) table.AddColumn(std::string(StateName(s)), TextTable::Align::kRight);
+  const auto row = [&](const std::string& label, const StateCounts& counts) {
+    std::vector<std::string> cells = {label, std::to_string(counts.Total())};
+    for (TcpState s : columns) cells.push_back(std::to_string(counts.Get(s)));
+    table.AddRow(std::move(cells));
+  };
+  for (const NamespaceStates& ns : namespaces) row(ns.label, ns.counts);
+  row("TOTAL", total);
+  return table.Render();
+}
+
 }  // namespace tcpdoctor

@@ -64,7 +64,18 @@ std::string TopText(const TopGroupsResult& top) {
 nlohmann::ordered_json TopJson(const TopGroupsResult& top) {
   nlohmann::ordered_json groups = nlohmann::ordered_json::array();
   for (const Group& g : top.groups) {
-    groups.push_back({{"key", g.key}, {"count", g.count}, {"states", NonZeroStates(g.states)}});
+    nlohmann::ordered_json group = {{"key", g.key}};
+    if (g.owner && g.owner->pid != 0) {
+      group["pid"] = g.owner->pid;
+      group["comm"] = g.owner->comm;
+      group["user"] = g.owner->user;
+      group["unit"] = g.owner->unit;
+    } else if (g.owner) {
+      group["no_owner"] = g.owner->no_owner;
+    }
+    group["count"] = g.count;
+    group["states"] = NonZeroStates(g.states);
+    groups.push_back(std::move(group));
   }
   return {{"by", std::string(GroupByName(top.by))},
           {"total", top.total},

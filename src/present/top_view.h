@@ -13,6 +13,7 @@ namespace tcpdoctor {
 std::string TopText(const TopGroupsResult& top);
 
 // {"by": KEY, "total": N, "groups": [{"key", "count", "states": {non-zero states}}],
+//  (--by process groups also have "pid", "comm", "user", "unit", or "no_owner": reason)
 //  "other": {"count": N, "groups": M, "states": {...}}}
 nlohmann::ordered_json TopJson(const TopGroupsResult& top);
 

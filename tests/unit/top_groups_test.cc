@@ -28,14 +28,15 @@ TEST(GroupByTest, NamesRoundTrip) {
       {"lport", GroupBy::kLocalPort},     {"laddr", GroupBy::kLocalAddress},
       {"raddr", GroupBy::kRemoteAddress}, {"rport", GroupBy::kRemotePort},
       {"peer", GroupBy::kPeer},           {"dst", GroupBy::kDestination},
-      {"state", GroupBy::kState}};
+      {"state", GroupBy::kState},         {"process", GroupBy::kProcess},
+      {"netns", GroupBy::kNetns}};
   for (const auto& [name, by] : names) {
     EXPECT_EQ(ParseGroupBy(name), by) << name;
     EXPECT_EQ(GroupByName(by), name);
   }
   EXPECT_FALSE(ParseGroupBy("LPORT").has_value());
   EXPECT_FALSE(ParseGroupBy("").has_value());
-  EXPECT_FALSE(ParseGroupBy("process").has_value());
+  EXPECT_FALSE(ParseGroupBy("pid").has_value());
 }
 
 struct KeyCase {

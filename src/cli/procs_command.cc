@@ -1,0 +1,91 @@
+#include "analyze/process_sockets.h"
+#include "cli/commands.h"
+#include "cli/netns_targets.h"
+#include "cli/session.h"
+#include "collect/sysctl_reader.h"
+#include "present/procs_view.h"
+
+namespace tcpdoctor {
+namespace {
+
+Status RunProcs(int limit, const GlobalOptions& options, CommandIo& io) {
+  if (limit < 0)
+    return Error{ErrorCode::kInvalidArgument, "-n must be 0 (all) or more", 0, "-n", {}};
+  auto targets = ResolveTargets(options, io);
+  if (!targets) return targets.TakeError();
+  const SocketOwners* owners = nullptr;
+  ProcsReport report;
+  report.show_netns = options.all_netns;
+  std::vector<std::string> labels;
+  std::vector<ProcessRow> rows;
+  Status status =
+      ForEachTarget(*targets, options, io, [&](const NetnsTarget& t, const GlobalOptions& here) {
+        auto session = Session::Open(here, io);
+        if (!session) return Status(session.TakeError());
+        if (owners == nullptr) {  // once the namespace is known to exist
+          auto scanned = io.owners.Get();
+          if (!scanned) return Status(scanned.TakeError());
+          owners = *scanned;
+          report.unreadable = owners->unreadable;
+        }
+        if (!report.file_nr) {  // fs.* are not per namespace: read them once
+          auto sysctls = ReadSysctls((*session)->proc());
+          if (!sysctls) return Status(sysctls.TakeError());
+          report.file_nr = sysctls->file_nr;
+          report.nr_open = sysctls->nr_open;
+        }
+        ProcessSocketTable table(*owners);
+        auto read = (*session)->ReadSockets(
+            kAllStates, [&](const SocketRecord& r) { table.Add(r); }, [&] { table.Reset(); });
+        if (!read) return Status(read.TakeError());
+        ProcessSockets sockets = table.Take();
+        for (ProcessRow& row : sockets.rows) {
+          row.netns = static_cast<uint32_t>(labels.size());
+          rows.push_back(row);
+        }
+        for (int i = 0; i < kNoOwnerCount; ++i) report.no_owner[i] += sockets.no_owner[i];
+        report.total += sockets.total;
+        labels.push_back(t.label);
+        return Status(Ok{});
+      });
+  if (!status) return status;
+
+  // Ranking needs the limits, so details are read for every process that holds a socket.
+  for (const ProcessRow& row : rows) io.owners.Details(row.process);
+  if (owners != nullptr) SortByRisk(rows, *owners);
+  const size_t shown = limit == 0 ? rows.size() : std::min(rows.size(), size_t(limit));
+  for (size_t i = 0; i < shown; ++i) {
+    report.rows.push_back(
+        {labels[rows[i].netns], &owners->processes()[rows[i].process], rows[i].states});
+  }
+  if (options.json) {
+    io.out << ProcsJson(report).dump(2) << "\n";
+  } else {
+    io.out << ProcsText(report);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Command ProcsCommand() {
+  return Command{
+      "procs",
+      "Each process holding TCP sockets: sockets by state, open fds against its nofile limit, "
+      "riskiest first",
+      "  tcpdoctor procs\n"
+      "  tcpdoctor procs --state close-wait       # who holds CLOSE_WAIT, and how many fds left\n"
+      "  tcpdoctor procs --all-netns --json       # every container's processes\n"
+      "  order: >= 95 % of the soft nofile limit, >= 80 %, holding CLOSE_WAIT, the rest;\n"
+      "  within each, by fd use, CLOSE_WAIT and sockets",
+      [](CLI::App& sub) {
+        auto limit = std::make_shared<int>(0);
+        sub.add_option("-n,--limit", *limit, "How many processes to show (default 0: all)");
+        return [limit](const GlobalOptions& options, CommandIo& io) {
+          return RunProcs(*limit, options, io);
+        };
+      },
+      /*sums_namespaces=*/true};
+}
+
+}  // namespace tcpdoctor

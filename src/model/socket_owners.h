@@ -1,0 +1,67 @@
+// Which processes hold which sockets: socket inode -> processes, from /proc/PID/fd.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model/process_info.h"
+
+namespace tcpdoctor {
+
+class SocketOwners {
+ public:
+  // One fd: process `process` (an index into processes()) holds socket `inode`.
+  struct Holder {
+    uint64_t inode = 0;
+    uint32_t process = 0;
+  };
+
+  // Building (collect/): add every process, then every socket fd, then Finish().
+  uint32_t AddProcess(ProcessInfo info) {
+    processes_.push_back(std::move(info));
+    return static_cast<uint32_t>(processes_.size() - 1);
+  }
+  void AddHolder(uint64_t inode, uint32_t process) { holders_.push_back({inode, process}); }
+  // Sorts by inode, then by pid, so that the first holder of a socket is its lowest pid (the
+  // process that created it, before forking workers that inherit it). Drops duplicates (a
+  // process holding the same socket on two fds counts once).
+  void Finish() {
+    std::sort(holders_.begin(), holders_.end(), [this](const Holder& a, const Holder& b) {
+      if (a.inode != b.inode) return a.inode < b.inode;
+      return processes_[a.process].pid < processes_[b.process].pid;
+    });
+    holders_.erase(std::unique(holders_.begin(), holders_.end(),
+                               [](const Holder& a, const Holder& b) {
+                                 return a.inode == b.inode && a.process == b.process;
+                               }),
+                   holders_.end());
+  }
+
+  // The processes holding `inode`, lowest pid first; empty if none is visible (inode 0, a
+  // process we could not read, or a socket opened after the scan).
+  std::span<const Holder> HoldersOf(uint64_t inode) const {
+    if (inode == 0) return {};
+    const auto lo = std::lower_bound(holders_.begin(), holders_.end(), inode,
+                                     [](const Holder& h, uint64_t i) { return h.inode < i; });
+    auto hi = lo;
+    while (hi != holders_.end() && hi->inode == inode) ++hi;
+    return {lo, hi};
+  }
+
+  const std::vector<ProcessInfo>& processes() const { return processes_; }
+  std::vector<ProcessInfo>& mutable_processes() { return processes_; }
+  size_t holder_count() const { return holders_.size(); }
+
+  // Processes whose fd table could not be read: another user's without root (EACCES).
+  uint32_t unreadable = 0;
+  // Processes that exited while being scanned.
+  uint32_t vanished = 0;
+
+ private:
+  std::vector<ProcessInfo> processes_;
+  std::vector<Holder> holders_;
+};
+
+}  // namespace tcpdoctor
