@@ -6,9 +6,14 @@
 
 namespace tcpdoctor {
 
+void OwnerLookup::Prefetch() {
+  if (owners_ || pending_.valid()) return;
+  pending_ = std::async(std::launch::async, [proc = proc_] { return ScanSocketOwners(proc); });
+}
+
 Result<SocketOwners*> OwnerLookup::Get() {
   if (owners_) return &*owners_;
-  auto scanned = ScanSocketOwners(proc_);
+  auto scanned = pending_.valid() ? pending_.get() : ScanSocketOwners(proc_);
   if (!scanned) return scanned.TakeError();
   owners_.emplace(std::move(*scanned));
   if (owners_->unreadable > 0) {

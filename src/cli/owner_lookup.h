@@ -3,6 +3,7 @@
 // host-wide, and /proc shows every process whatever its network namespace).
 #pragma once
 
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -17,7 +18,12 @@ class OwnerLookup {
  public:
   OwnerLookup(ProcFs proc, WarningSink warn) : proc_(std::move(proc)), warn_(std::move(warn)) {}
 
-  // Scans on the first call; warns once if some processes could not be read.
+  // Starts the scan on another thread, so that it runs while the caller dumps sockets: both are
+  // kernel-bound, on different data (every fd table; the socket hash), and overlap on two
+  // cores. Get() waits for it.
+  void Prefetch();
+  // Scans on the first call (or waits for Prefetch's scan); warns once if some processes could
+  // not be read.
   Result<SocketOwners*> Get();
   // Reads cmdline, user, unit and nofile limits of process `index` if not read yet.
   const ProcessInfo& Details(uint32_t index);
@@ -26,6 +32,7 @@ class OwnerLookup {
   ProcFs proc_;
   WarningSink warn_;
   std::optional<SocketOwners> owners_;
+  std::future<Result<SocketOwners>> pending_;
 };
 
 }  // namespace tcpdoctor

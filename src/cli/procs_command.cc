@@ -1,6 +1,7 @@
 #include "analyze/process_sockets.h"
 #include "cli/commands.h"
 #include "cli/netns_targets.h"
+#include "cli/owned_dump.h"
 #include "cli/session.h"
 #include "collect/sysctl_reader.h"
 #include "present/procs_view.h"
@@ -22,22 +23,18 @@ Status RunProcs(int limit, const GlobalOptions& options, CommandIo& io) {
       ForEachTarget(*targets, options, io, [&](const NetnsTarget& t, const GlobalOptions& here) {
         auto session = Session::Open(here, io);
         if (!session) return Status(session.TakeError());
-        if (owners == nullptr) {  // once the namespace is known to exist
-          auto scanned = io.owners.Get();
-          if (!scanned) return Status(scanned.TakeError());
-          owners = *scanned;
-          report.unreadable = owners->unreadable;
-        }
         if (!report.file_nr) {  // fs.* are not per namespace: read them once
           auto sysctls = ReadSysctls((*session)->proc());
           if (!sysctls) return Status(sysctls.TakeError());
           report.file_nr = sysctls->file_nr;
           report.nr_open = sysctls->nr_open;
         }
+        auto dump = OwnedDump::Take(**session, io.owners);
+        if (!dump) return Status(dump.TakeError());
+        owners = &dump->owners();
+        report.unreadable = owners->unreadable;
         ProcessSocketTable table(*owners);
-        auto read = (*session)->ReadSockets(
-            kAllStates, [&](const SocketRecord& r) { table.Add(r); }, [&] { table.Reset(); });
-        if (!read) return Status(read.TakeError());
+        dump->ForEach([&](const SocketRecord& r) { table.Add(r); });
         ProcessSockets sockets = table.Take();
         for (ProcessRow& row : sockets.rows) {
           row.netns = static_cast<uint32_t>(labels.size());

@@ -3,6 +3,7 @@
 #include "analyze/top_groups.h"
 #include "cli/commands.h"
 #include "cli/netns_targets.h"
+#include "cli/owned_dump.h"
 #include "cli/session.h"
 #include "core/suggest.h"
 #include "present/top_view.h"
@@ -35,7 +36,7 @@ Status RunTop(const TopOptions& opts, const GlobalOptions& options, CommandIo& i
   }
   auto targets = ResolveTargets(options, io);
   if (!targets) return targets.TakeError();
-  SocketOwners* owners = nullptr;
+  const SocketOwners* owners = nullptr;
 
   TopGroups top(*by);
   std::vector<std::string> labels;  // --by netns: the namespace of each index
@@ -43,23 +44,23 @@ Status RunTop(const TopOptions& opts, const GlobalOptions& options, CommandIo& i
       ForEachTarget(*targets, options, io, [&](const NetnsTarget& t, const GlobalOptions& here) {
         auto session = Session::Open(here, io);
         if (!session) return Status(session.TakeError());
-        if (*by == GroupBy::kProcess && owners == nullptr) {
-          // Scanned once the namespace is known to exist: a bad --netns is not worth a scan.
-          auto scanned = io.owners.Get();
-          if (!scanned) return Status(scanned.TakeError());
-          owners = *scanned;
+        // With several namespaces, one table each, so that a dump taken again starts only its
+        // namespace over; with one, no copy to merge.
+        TopGroups own_table(*by);
+        TopGroups& here_top = targets->size() == 1 ? top : own_table;
+        if (*by == GroupBy::kProcess) {
+          auto dump = OwnedDump::Take(**session, io.owners);
+          if (!dump) return Status(dump.TakeError());
+          owners = &dump->owners();
+          dump->ForEach([&](const SocketRecord& r) { here_top.Add(r, OwnerOf(r, *owners).Key()); });
+        } else {
+          const uint64_t netns_index = labels.size();
+          auto read = (*session)->ReadSockets(
+              kAllStates, [&](const SocketRecord& r) { here_top.Add(r, netns_index); },
+              [&] { here_top.Reset(); });
+          if (!read) return Status(read.TakeError());
         }
-        // One table per namespace, so that a dump taken again starts this namespace over.
-        TopGroups here_top(*by);
-        const uint64_t netns_index = labels.size();
-        auto read = (*session)->ReadSockets(
-            kAllStates,
-            [&](const SocketRecord& r) {
-              here_top.Add(r, owners != nullptr ? OwnerOf(r, *owners).Key() : netns_index);
-            },
-            [&] { here_top.Reset(); });
-        if (!read) return Status(read.TakeError());
-        top.Merge(here_top);
+        if (&here_top != &top) top.Merge(here_top);
         labels.push_back(t.label);
         return Status(Ok{});
       });
