@@ -106,4 +106,15 @@ void MergeListenerSample(std::vector<ListenerQueue>& into,
   std::sort(into.begin(), into.end(), ListenerOrder);
 }
 
+void AttributeListeners(std::vector<ListenerQueue>& listeners, const SocketOwners& owners) {
+  for (ListenerQueue& l : listeners) {
+    const auto holders = owners.HoldersOf(l.inode);
+    l.owner_processes = static_cast<uint32_t>(holders.size());
+    if (holders.empty()) continue;
+    const ProcessInfo& first = owners.processes()[holders.front().process];
+    l.owner_pid = first.pid;
+    l.owner_comm = first.comm;
+  }
+}
+
 }  // namespace tcpdoctor

@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "model/socket_owners.h"
 #include "model/socket_record.h"
 
 namespace tcpdoctor {
@@ -27,6 +29,11 @@ struct ListenerQueue {
   uint32_t peak_accept_queue = 0;
   uint32_t samples_full = 0;
   uint32_t samples = 0;
+  // Who holds it (AttributeListeners): the lowest pid, and how many processes share it (a
+  // master and its workers); pid 0 when no process we could read holds it.
+  int32_t owner_pid = 0;
+  std::string owner_comm;
+  uint32_t owner_processes = 0;
 
   // How full the accept queue is now, against what it can hold (backlog + 1): 0..100.
   double FillPercent() const;
@@ -57,6 +64,9 @@ class ListenerQueueBuilder {
 
 // Folds a later sample into `into` (same listeners by address, port and inode): keeps the
 // latest queue and SYN_RECV figures and accumulates the peak and the full count.
+// Names each listener's owner from the owner map.
+void AttributeListeners(std::vector<ListenerQueue>& listeners, const SocketOwners& owners);
+
 void MergeListenerSample(std::vector<ListenerQueue>& into,
                          const std::vector<ListenerQueue>& sample);
 

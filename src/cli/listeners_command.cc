@@ -40,6 +40,7 @@ Status RunListeners(const std::string& interval_text, const GlobalOptions& optio
 
   auto before = ReadKernelCounters(session.proc());
   if (!before) return before.TakeError();
+  io.owners.Prefetch();  // scanned while the first sample is dumped
   auto listeners = SampleListeners(session);
   if (!listeners) return listeners.TakeError();
   if (*interval) {
@@ -53,6 +54,9 @@ Status RunListeners(const std::string& interval_text, const GlobalOptions& optio
   }
   auto after = ReadKernelCounters(session.proc());
   if (!after) return after.TakeError();
+  auto owners = io.owners.Get();
+  if (!owners) return owners.TakeError();
+  AttributeListeners(*listeners, **owners);
   summary.listen_overflows = after->Get("TcpExt.ListenOverflows");
   summary.listen_drops = after->Get("TcpExt.ListenDrops");
   if (*interval) {

@@ -16,14 +16,13 @@ Result<SocketOwners*> OwnerLookup::Get() {
   auto scanned = pending_.valid() ? pending_.get() : ScanSocketOwners(proc_);
   if (!scanned) return scanned.TakeError();
   owners_.emplace(std::move(*scanned));
-  if (owners_->unreadable > 0) {
+  // Without root, other users' processes are hidden, and running as root is the way out: say
+  // so. Root can be refused too (a process with capabilities root lacks, another user
+  // namespace's init); commands that list owners show that count themselves.
+  if (owners_->unreadable > 0 && ::geteuid() != 0) {
     const uint32_t n = owners_->unreadable;
-    // Root can be refused too (a security module, another user namespace's init): then
-    // running as root is not the way out.
-    warn_(std::to_string(n) + (n == 1 ? " process" : " processes") + " could not be read" +
-          (::geteuid() == 0 ? std::string(" even as root; ") + (n == 1 ? "its" : "their") +
-                                  " sockets show no owner"
-                            : "; their sockets show no owner (run as root to attribute them)"));
+    warn_(std::to_string(n) + (n == 1 ? " process" : " processes") +
+          " could not be read; their sockets show no owner (run as root to attribute them)");
   }
   return &*owners_;
 }

@@ -54,8 +54,12 @@ std::string ListenersText(const std::vector<ListenerQueue>& listeners,
     if (l.FullNow()) note = "FULL";
     if (l.CappedBy(Somaxconn(summary))) note += note.empty() ? "capped" : ",capped";
     row.push_back(note);
-    // Owner process attribution comes with the owners work; until then, the uid.
-    row.push_back("uid " + std::to_string(l.uid));
+    std::string owner = "uid " + std::to_string(l.uid) + ", process not visible";
+    if (l.owner_pid != 0) {
+      owner = l.owner_comm + "[" + std::to_string(l.owner_pid) + "]";
+      if (l.owner_processes > 1) owner += " +" + std::to_string(l.owner_processes - 1);
+    }
+    row.push_back(owner);
     table.AddRow(std::move(row));
   }
   std::string out = listeners.empty() ? "no listening TCP sockets\n" : table.Render();
@@ -92,7 +96,10 @@ nlohmann::ordered_json ListenersJson(const std::vector<ListenerQueue>& listeners
         {"syn_recv", l.syn_recv},
         {"uid", l.uid},
         {"inode", l.inode},
-        {"owner", nullptr}};
+        {"owner", l.owner_pid == 0 ? nlohmann::ordered_json()
+                                   : nlohmann::ordered_json{{"pid", l.owner_pid},
+                                                            {"comm", l.owner_comm},
+                                                            {"processes", l.owner_processes}}}};
     if (summary.interval_seconds) {
       row["peak_accept_queue"] = l.peak_accept_queue;
       row["samples_full"] = l.samples_full;

@@ -82,6 +82,11 @@ std::string ProcsText(const ProcsReport& report) {
                 std::string(NoOwnerText(static_cast<NoOwner>(i)));
   }
   if (!no_owner.empty()) out += "held by no process: " + no_owner + "\n";
+  if (report.unreadable > 0) {
+    out += std::to_string(report.unreadable) +
+           (report.unreadable == 1 ? " process" : " processes") +
+           " could not be read; the sockets they hold are counted as not visible\n";
+  }
   return out;
 }
 

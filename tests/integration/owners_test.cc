@@ -232,6 +232,18 @@ TEST(OwnersTest, EveryProcessGetsExactlyItsSockets) {
     const nlohmann::json listeners = Json({"listeners", "--comm", "srv-alpha"});
     ASSERT_EQ(listeners["listeners"].size(), 1u) << listeners.dump(2);
     EXPECT_EQ(listeners["listeners"][0]["port"], alpha_at.port);
+    // Held by srv-alpha and its worker: named after the lower pid, with the count.
+    const nlohmann::json owner = listeners["listeners"][0]["owner"];
+    EXPECT_EQ(owner["pid"], std::min(alpha.pid(), worker.pid()));
+    EXPECT_EQ(owner["comm"], alpha_first ? "srv-alpha" : "srv-alpha-wk");
+    EXPECT_EQ(owner["processes"], 2);
+    const nlohmann::json all_listeners = Json({"listeners"});
+    for (const nlohmann::json& l : all_listeners["listeners"]) {
+      if (l["port"] == gamma_at.port) {
+        EXPECT_EQ(l["owner"]["pid"], gamma.pid());
+        EXPECT_EQ(l["owner"]["processes"], 1);
+      }
+    }
     const nlohmann::json only_gamma = Json({"procs", "--pid", std::to_string(gamma.pid())});
     ASSERT_EQ(only_gamma["processes"].size(), 1u);
     EXPECT_EQ(only_gamma["processes"][0]["sockets"], 1 + kLeaked);

@@ -70,12 +70,20 @@ ListenerQueue Listener(const char* address, uint16_t port, uint32_t accept_queue
 }
 
 std::vector<ListenerQueue> ThreeListeners() {
-  return {
+  std::vector<ListenerQueue> listeners = {
       // listen(100000) capped to somaxconn 4096, and 4097 waiting: full (it holds 4097).
       Listener("0.0.0.0", 80, 4097, 4096, 3),
-      Listener("::", 443, 2, 3),  // 2 of 4
+      Listener("::", 443, 2, 3),  // 2 of 4; no process we can read holds it
       Listener("127.0.0.1", 8080, 0, 4096),
   };
+  // A master and two workers share port 80; one process holds 8080.
+  listeners[0].owner_pid = 100;
+  listeners[0].owner_comm = "nginx";
+  listeners[0].owner_processes = 3;
+  listeners[2].owner_pid = 7;
+  listeners[2].owner_comm = "java";
+  listeners[2].owner_processes = 1;
+  return listeners;
 }
 
 ListenDropSummary Summary() {
@@ -94,12 +102,13 @@ TEST(Issue4ViewsTest, ListenersTextRowsAndNotes) {
                                                        "SYN_RECV", "NOTE", "OWNER"}));
   EXPECT_EQ(RowWords(text, "0.0.0.0:80"),
             (std::vector<std::string>{"0.0.0.0:80", "4097", "4096", "100%", "3", "FULL,capped",
-                                      "uid", "1000"}));
+                                      "nginx[100]", "+2"}));
   EXPECT_EQ(RowWords(text, "[::]:443"),
-            (std::vector<std::string>{"[::]:443", "2", "3", "50%", "0", "uid", "1000"}));
-  EXPECT_EQ(RowWords(text, "127.0.0.1:8080"),
-            (std::vector<std::string>{"127.0.0.1:8080", "0", "4096", "0%", "0", "capped", "uid",
-                                      "1000"}));
+            (std::vector<std::string>{"[::]:443", "2", "3", "50%", "0", "uid", "1000,", "process",
+                                      "not", "visible"}));
+  EXPECT_EQ(
+      RowWords(text, "127.0.0.1:8080"),
+      (std::vector<std::string>{"127.0.0.1:8080", "0", "4096", "0%", "0", "capped", "java[7]"}));
   EXPECT_TRUE(HasLine(text, "somaxconn 4096; ListenOverflows 12; ListenDrops 15")) << text;
   EXPECT_TRUE(Contains(text, "the queue holds BACKLOG+1")) << text;
   // The rows come in the order given, after the header.
@@ -116,7 +125,7 @@ TEST(Issue4ViewsTest, ListenersTextWithoutSomaxconnHasNoCap) {
   const std::string text = ListenersText(ThreeListeners(), s);
   EXPECT_EQ(RowWords(text, "0.0.0.0:80")[5], "FULL");
   EXPECT_EQ(RowWords(text, "127.0.0.1:8080"),
-            (std::vector<std::string>{"127.0.0.1:8080", "0", "4096", "0%", "0", "uid", "1000"}));
+            (std::vector<std::string>{"127.0.0.1:8080", "0", "4096", "0%", "0", "java[7]"}));
   EXPECT_TRUE(HasLine(text, "somaxconn n/a; ListenOverflows n/a; ListenDrops n/a")) << text;
   // A negative somaxconn is not a cap either.
   s.somaxconn = -1;
@@ -129,7 +138,8 @@ TEST(Issue4ViewsTest, ListenersTextUnknownBacklogShowsQuestionMarks) {
   const std::string text = ListenersText({l}, Summary());
   // No FULL although 5 > 0: the 0 is not a backlog.
   EXPECT_EQ(RowWords(text, "0.0.0.0:80"),
-            (std::vector<std::string>{"0.0.0.0:80", "5", "?", "?", "0", "uid", "1000"}));
+            (std::vector<std::string>{"0.0.0.0:80", "5", "?", "?", "0", "uid", "1000,", "process",
+                                      "not", "visible"}));
 }
 
 TEST(Issue4ViewsTest, ListenersTextWithAnInterval) {
@@ -149,9 +159,10 @@ TEST(Issue4ViewsTest, ListenersTextWithAnInterval) {
                                       "SYN_RECV", "NOTE", "OWNER"}));
   EXPECT_EQ(RowWords(text, "0.0.0.0:80"),
             (std::vector<std::string>{"0.0.0.0:80", "4097", "4096", "100%", "4097", "4/11", "3",
-                                      "FULL,capped", "uid", "1000"}));
-  EXPECT_EQ(RowWords(text, "[::]:443"), (std::vector<std::string>{"[::]:443", "2", "3", "50%", "3",
-                                                                  "0/11", "0", "uid", "1000"}));
+                                      "FULL,capped", "nginx[100]", "+2"}));
+  EXPECT_EQ(RowWords(text, "[::]:443"),
+            (std::vector<std::string>{"[::]:443", "2", "3", "50%", "3", "0/11", "0", "uid", "1000,",
+                                      "process", "not", "visible"}));
   EXPECT_TRUE(HasLine(text,
                       "somaxconn 4096; ListenOverflows 12 (+3, 0.60/s); ListenDrops 15 (+4, "
                       "0.80/s) over 5.00 s"))
