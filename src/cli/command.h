@@ -55,6 +55,10 @@ struct Command {
 // The user's filter, validated: unknown states, bad ports and bad CIDRs are errors that say
 // what was expected.
 Result<SocketFilter> BuildFilter(const GlobalOptions& options);
+// For commands that read no sockets (counters): an error naming the socket filter given, which
+// would otherwise be silently ignored.
+Status RejectSocketFilters(const GlobalOptions& options, const std::string& command);
+
 // --pid and --comm, validated the same way.
 Result<OwnerFilter> BuildOwnerFilter(const GlobalOptions& options);
 

@@ -19,6 +19,8 @@ struct CountersOptions {
 Status RunCounters(const CountersOptions& opts, const GlobalOptions& options, CommandIo& io) {
   auto interval = ParseInterval(opts.interval);
   if (!interval) return interval.TakeError();
+  Status applies = RejectSocketFilters(options, "counters");
+  if (!applies) return applies;
   auto session = Session::Open(options, io);
   if (!session) return session.TakeError();
   const ProcFs& proc = (*session)->proc();

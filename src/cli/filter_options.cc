@@ -85,6 +85,27 @@ Result<SocketFilter> BuildFilter(const GlobalOptions& options) {
   return filter;
 }
 
+Status RejectSocketFilters(const GlobalOptions& options, const std::string& command) {
+  const std::pair<bool, const char*> given[] = {{!options.states.empty(), "--state"},
+                                                {!options.sport.empty(), "--sport"},
+                                                {!options.dport.empty(), "--dport"},
+                                                {!options.port.empty(), "--port"},
+                                                {!options.addr.empty(), "--addr"},
+                                                {!options.pid.empty(), "--pid"},
+                                                {!options.comm.empty(), "--comm"},
+                                                {options.only_ipv4, "-4"},
+                                                {options.only_ipv6, "-6"}};
+  for (const auto& [is_given, flag] : given) {
+    if (is_given) {
+      return BadValue(flag,
+                      "'" + command + "' reports the whole namespace; " + flag +
+                          " selects sockets and does not apply",
+                      "drop it, or use --netns to choose the namespace");
+    }
+  }
+  return Ok{};
+}
+
 Result<OwnerFilter> BuildOwnerFilter(const GlobalOptions& options) {
   OwnerFilter filter;
   if (!options.pid.empty()) {

@@ -90,6 +90,15 @@ TEST(CliErrorsTest, BadPortsAddressesAndStatesSayWhatIsExpected) {
       {{"--state", "bogus", "top", "--by", "lport"}, kUsage, {"unknown state 'bogus'"}},
       {{"states", "--state", ","}, kUsage, {"--state"}},
       {{"-4", "-6", "states"}, kUsage, {"-4", "-6"}},
+      {{"states", "--pid", "0"}, kUsage, {"--pid", "'0'"}},
+      {{"states", "--pid", "self"}, kUsage, {"--pid", "'self'"}},
+      {{"top", "--by", "process", "--netns", "pid:x"}, kUsage, {"pid:x"}},
+      {{"procs", "-n", "-2"}, kUsage, {"-n"}},
+      {{"top", "--by", "proces"}, kUsage, {"did you mean 'process'?"}},
+      // counters are per namespace: a socket filter there would be silently ignored.
+      {{"counters", "--sport", "80"}, kUsage, {"--sport", "does not apply"}},
+      {{"counters", "--pid", "1"}, kUsage, {"--pid", "does not apply"}},
+      {{"--state", "listen", "counters"}, kUsage, {"--state", "does not apply"}},
   };
   for (const BadInput& input : inputs) ExpectOneLineError(RunTcpdoctor(input.args), input);
 }
