@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "support/expected_answers.h"
+#include "support/loopback_sockets.h"
 #include "support/netns_sandbox.h"
 #include "support/population.h"
 #include "support/run_command.h"
@@ -143,6 +144,10 @@ void CheckThreeNamespaces(const nlohmann::json& a_states, pid_t b_pid,
   const nlohmann::json b_listeners = ByInode(listeners["namespaces"], b_inode);
   ASSERT_FALSE(b_listeners.is_null()) << listeners.dump(2);
   EXPECT_EQ(b_listeners["result"]["listeners"].size(), b_states["states"]["LISTEN"]);
+  // Sysctls are read inside each namespace: B's tcp_tw_reuse was set apart from A's.
+  const nlohmann::json ports = Json({"ports", "--all-netns"});
+  EXPECT_EQ(ByInode(ports["namespaces"], a_inode)["result"]["tcp_tw_reuse"], 0);
+  EXPECT_EQ(ByInode(ports["namespaces"], b_inode)["result"]["tcp_tw_reuse"], 1);
   const CommandResult counters = RunTcpdoctor({"counters", "--all-netns"});
   EXPECT_EQ(counters.exit_code, 0) << counters.Describe();
   EXPECT_NE(counters.out.find("== netns current =="), std::string::npos) << counters.out;
@@ -159,6 +164,9 @@ TEST(AllNetnsTest, ThreeNamespacesEachExactlyAndSummed) {
         Population p;
         ASSERT_NO_FATAL_FAILURE(p.Build(RandomPlan(seed)));
         ASSERT_NO_FATAL_FAILURE(p.Settle());
+        // The population sets 0 (so connect() never reuses its TIME_WAIT tuples); B and C
+        // differ from A in this, which only a per-namespace read can show.
+        SetNamespaceSysctl("net/ipv4/tcp_tw_reuse", "1");
         HandOffToHost(ExpectedStates(p.expected()).dump());
       };
     };
