@@ -41,7 +41,7 @@ void SortByRisk(std::vector<ProcessRow>& rows, const SocketOwners& owners) {
     const ProcessInfo& p = owners.processes()[row.process];
     const double used = FdUsePercent(p).value_or(-1.0);
     const uint64_t close_wait = row.states.Get(TcpState::kCloseWait);
-    const int tier = used >= 95.0 ? 3 : used >= 80.0 ? 2 : close_wait > 0 ? 1 : 0;
+    const int tier = used >= 80.0 ? 2 : close_wait > 0 ? 1 : 0;
     // Negated so that a plain ascending comparison puts the riskiest first.
     return std::make_tuple(-tier, -used, -static_cast<double>(close_wait),
                            -static_cast<double>(row.states.Total()), p.pid, row.netns);

@@ -46,9 +46,9 @@ class ProcessSocketTable {
 // unlimited.
 std::optional<double> FdUsePercent(const ProcessInfo& p);
 
-// Riskiest first: processes at >= 95 % of their soft nofile limit, then >= 80 %, then those
-// holding CLOSE_WAIT sockets (a leak in the making), then the rest; within a tier by fd use,
-// CLOSE_WAIT count and sockets, all descending, then by pid. Needs the limits, so call it after
+// Riskiest first: processes at >= 80 % of their soft nofile limit (so those at 95 % before
+// them), then those holding CLOSE_WAIT sockets (a leak in the making), then the rest; within
+// a tier by fd use, CLOSE_WAIT count and sockets, all descending, then by pid. Needs the limits, so call it after
 // the details of the rows' processes are read.
 void SortByRisk(std::vector<ProcessRow>& rows, const SocketOwners& owners);
 

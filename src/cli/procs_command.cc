@@ -73,7 +73,7 @@ Command ProcsCommand() {
       "  tcpdoctor procs\n"
       "  tcpdoctor procs --state close-wait       # who holds CLOSE_WAIT, and how many fds left\n"
       "  tcpdoctor procs --all-netns --json       # every container's processes\n"
-      "  order: >= 95 % of the soft nofile limit, >= 80 %, holding CLOSE_WAIT, the rest;\n"
+      "  order: >= 80 % of the soft nofile limit, then holding CLOSE_WAIT, then the rest;\n"
       "  within each, by fd use, CLOSE_WAIT and sockets",
       [](CLI::App& sub) {
         auto limit = std::make_shared<int>(0);

@@ -15,6 +15,7 @@
 #include <tuple>
 #include <vector>
 
+#include "analyze/top_groups.h"
 #include "model/socket_record.h"
 #include "model/tcp_state.h"
 
@@ -170,5 +171,14 @@ inline SocketRecord Record(TcpState state, const char* local, uint16_t lport, co
   r.remote_port = rport;
   return r;
 }
+
+// The keys of a top result's groups, in order.
+inline std::vector<std::string> Keys(const TopGroupsResult& r) {
+  std::vector<std::string> keys;
+  for (const Group& g : r.groups) keys.push_back(g.key);
+  return keys;
+}
+
+inline uint64_t At(const PerStateCounts& states, TcpState s) { return states[static_cast<int>(s)]; }
 
 }  // namespace tcpdoctor::test_util

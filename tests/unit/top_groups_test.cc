@@ -15,13 +15,8 @@ namespace {
 
 using test_util::Record;
 
-std::vector<std::string> Keys(const TopGroupsResult& r) {
-  std::vector<std::string> keys;
-  for (const Group& g : r.groups) keys.push_back(g.key);
-  return keys;
-}
-
-uint64_t At(const PerStateCounts& states, TcpState s) { return states[static_cast<int>(s)]; }
+using test_util::At;
+using test_util::Keys;
 
 TEST(GroupByTest, NamesRoundTrip) {
   const std::pair<const char*, GroupBy> names[] = {
