@@ -45,6 +45,9 @@ run: build
 	@echo
 	@echo '$$ tcpdoctor top --by lport'
 	@./$(BUILD_DIR)/tcpdoctor top --by lport
+	@echo
+	@echo '$$ tcpdoctor procs -n 10'
+	@./$(BUILD_DIR)/tcpdoctor procs -n 10
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure

@@ -33,7 +33,7 @@ std::string_view NoOwnerText(NoOwner reason) {
     case NoOwner::kOrphan:
       return "orphan, closed by its process";
     case NoOwner::kHidden:
-      return "holder not visible (another user's process, or closed since)";
+      return "held by a process that could not be read, or closed since";
   }
   return "";
 }

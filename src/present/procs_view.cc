@@ -84,8 +84,7 @@ std::string ProcsText(const ProcsReport& report) {
   if (!no_owner.empty()) out += "held by no process: " + no_owner + "\n";
   if (report.unreadable > 0) {
     out += std::to_string(report.unreadable) +
-           (report.unreadable == 1 ? " process" : " processes") +
-           " could not be read; the sockets they hold are counted as not visible\n";
+           (report.unreadable == 1 ? " process" : " processes") + " could not be read\n";
   }
   return out;
 }

@@ -90,7 +90,7 @@ TEST(OwnerGroupsTest, ByProcessKeysAndOrder) {
                          "nginx[100]",
                          "no owner: SYN_RECV request, no file yet",
                          "no owner: in an accept queue, not yet accept()ed",
-                         "no owner: holder not visible (another user's process, or closed since)",
+                         "no owner: held by a process that could not be read, or closed since",
                      }));
   const std::vector<uint64_t> counts = {5, 3, 2, 2, 1, 1, 1, 1};
   ASSERT_EQ(r.groups.size(), counts.size());

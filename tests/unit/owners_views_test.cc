@@ -130,7 +130,7 @@ TEST(OwnersViewsTest, ProcsTextEmpty) {
             "file handles: 100 allocated of 1000 (fs.file-max)\n"
             "no process holds a TCP socket here\n"
             "held by no process: 3 SYN_RECV request, no file yet; 1 in an accept queue, not yet "
-            "accept()ed; 2 holder not visible (another user's process, or closed since)\n");
+            "accept()ed; 2 held by a process that could not be read, or closed since\n");
 }
 
 TEST(OwnersViewsTest, ProcsJson) {
@@ -295,6 +295,15 @@ TEST(OwnersViewsTest, NetnsLabel) {
   e.current = false;
   e.unit = "docker:0123456789ab";
   EXPECT_EQ(NetnsLabel(e), "blue");
+}
+
+TEST(OwnersViewsTest, ProcsTextCountsUnreadableProcesses) {
+  ProcsReportWorld w;
+  EXPECT_EQ(ProcsText(w.report).find("could not be read"), std::string::npos);
+  w.report.unreadable = 1;
+  EXPECT_TRUE(ProcsText(w.report).ends_with("\n1 process could not be read\n"));
+  w.report.unreadable = 3;
+  EXPECT_TRUE(ProcsText(w.report).ends_with("\n3 processes could not be read\n"));
 }
 
 }  // namespace

@@ -207,7 +207,7 @@ TEST(SocketOwnerTest, NoOwnerNamesAndTexts) {
   EXPECT_EQ(NoOwnerText(NoOwner::kNotAccepted), "in an accept queue, not yet accept()ed");
   EXPECT_EQ(NoOwnerText(NoOwner::kOrphan), "orphan, closed by its process");
   EXPECT_EQ(NoOwnerText(NoOwner::kHidden),
-            "holder not visible (another user's process, or closed since)");
+            "held by a process that could not be read, or closed since");
   EXPECT_EQ(kNoOwnerCount, static_cast<int>(NoOwner::kHidden) + 1);
 }
 
