@@ -89,7 +89,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   std::vector<Registered> registered;
   std::vector<std::string> command_names;
   for (const Command& command : {StatesCommand(), TopCommand(), ProcsCommand(), ListenersCommand(),
-                                 PortsCommand(), CountersCommand()}) {
+                                 PortsCommand(), CountersCommand(), ExplainCommand()}) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->footer("Examples:\n" + command.examples + "\n");
     sub->allow_extras();
@@ -107,6 +107,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "  tcpdoctor ports                               # ephemeral ports per destination\n"
       "  tcpdoctor procs                               # who holds sockets, fds vs nofile\n"
       "  tcpdoctor counters -i 1 --netns blue\n"
+      "  tcpdoctor explain time-wait                   # what a state, counter or sysctl means\n"
       "Run `tcpdoctor COMMAND --help` for a command's options and examples.\n");
 
   std::vector<std::string> args;

@@ -11,5 +11,6 @@ Command CountersCommand();
 Command ListenersCommand();
 Command PortsCommand();
 Command ProcsCommand();
+Command ExplainCommand();
 
 }  // namespace tcpdoctor
