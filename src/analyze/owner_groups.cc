@@ -1,14 +1,10 @@
 #include "analyze/owner_groups.h"
 
-#include <unordered_map>
-
 #include "analyze/socket_owner.h"
 
 namespace tcpdoctor {
 
 void NameOwnerGroups(TopGroupsResult& top, const SocketOwners& owners) {
-  std::unordered_map<uint64_t, const ProcessInfo*> by_pid;
-  for (const ProcessInfo& p : owners.processes()) by_pid.emplace(p.pid, &p);
   for (Group& g : top.groups) {
     const uint64_t key = g.fields.context;
     GroupOwner owner;
@@ -16,8 +12,8 @@ void NameOwnerGroups(TopGroupsResult& top, const SocketOwners& owners) {
       const auto reason = static_cast<NoOwner>(key & 0xff);
       owner.no_owner = std::string(NoOwnerName(reason));
       g.key = "no owner: " + std::string(NoOwnerText(reason));
-    } else if (const auto it = by_pid.find(key); it != by_pid.end()) {
-      const ProcessInfo& p = *it->second;
+    } else if (const auto index = owners.IndexOfPid(static_cast<int64_t>(key))) {
+      const ProcessInfo& p = owners.processes()[*index];
       owner.pid = p.pid;
       owner.comm = p.comm;
       owner.user = p.user;

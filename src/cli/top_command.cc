@@ -68,12 +68,9 @@ Status RunTop(const TopOptions& opts, const GlobalOptions& options, CommandIo& i
 
   TopGroupsResult result = top.Take(static_cast<size_t>(opts.limit));
   if (owners != nullptr) {
-    for (const Group& g : result.groups) {
-      // Details (user, container) only for the processes shown.
-      for (uint32_t i = 0; i < owners->processes().size(); ++i) {
-        if (owners->processes()[i].pid == static_cast<int64_t>(g.fields.context)) {
-          io.owners.Details(i);
-        }
+    for (const Group& g : result.groups) {  // details (user, container) only for those shown
+      if (const auto index = owners->IndexOfPid(static_cast<int64_t>(g.fields.context))) {
+        io.owners.Details(*index);
       }
     }
     NameOwnerGroups(result, *owners);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -48,6 +49,15 @@ class SocketOwners {
     auto hi = lo;
     while (hi != holders_.end() && hi->inode == inode) ++hi;
     return {lo, hi};
+  }
+
+  // The index of process `pid` in processes(), if it holds a socket. Linear: for the few
+  // processes a report names, not per socket.
+  std::optional<uint32_t> IndexOfPid(int64_t pid) const {
+    for (uint32_t i = 0; i < processes_.size(); ++i) {
+      if (processes_[i].pid == pid) return i;
+    }
+    return std::nullopt;
   }
 
   const std::vector<ProcessInfo>& processes() const { return processes_; }

@@ -10,24 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "fixture_util.h"
+
 namespace tcpdoctor {
 namespace {
 
-SocketRecord Sock(TcpState state, const char* local, uint16_t local_port, const char* remote,
-                  uint16_t remote_port) {
-  SocketRecord r;
-  r.state = state;
-  r.local = *IpAddress::Parse(local);
-  r.remote = *IpAddress::Parse(remote);
-  r.local_port = local_port;
-  r.remote_port = remote_port;
-  return r;
-}
+using test_util::Record;
 
 // A TIME_WAIT socket closed `age_seconds` ago: its 60 s timer has 60 - age left.
 SocketRecord TimeWait(const char* local, uint16_t local_port, const char* remote,
                       uint16_t remote_port, double age_seconds) {
-  SocketRecord r = Sock(TcpState::kTimeWait, local, local_port, remote, remote_port);
+  SocketRecord r = Record(TcpState::kTimeWait, local, local_port, remote, remote_port);
   r.timer = SocketTimer::kTimeWait;
   r.timer_expires_ms = static_cast<uint32_t>((60.0 - age_seconds) * 1000);
   return r;
@@ -137,19 +130,19 @@ TEST(PortUsageTest, CountsOutgoingSocketsInTheRangeOnly) {
   const std::vector<DestinationPorts> got = Usage(
       s,
       {
-          Sock(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.9", 443),  // counts
-          Sock(TcpState::kSynSent, "10.0.0.1", 40002, "10.0.0.9", 443),      // counts
-          Sock(TcpState::kFinWait1, "10.0.0.1", 40004, "10.0.0.9", 443),     // counts
-          Sock(TcpState::kCloseWait, "10.0.0.1", 40006, "10.0.0.9", 443),    // counts
-          TimeWait("10.0.0.1", 40008, "10.0.0.9", 443, 5),                   // counts
-          Sock(TcpState::kEstablished, "10.0.0.1", 39999, "10.0.0.9", 443),  // below the range
-          Sock(TcpState::kEstablished, "10.0.0.1", 41000, "10.0.0.9", 443),  // above it
-          Sock(TcpState::kListen, "0.0.0.0", 40500, "0.0.0.0", 0),           // a listener
+          Record(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.9", 443),  // counts
+          Record(TcpState::kSynSent, "10.0.0.1", 40002, "10.0.0.9", 443),      // counts
+          Record(TcpState::kFinWait1, "10.0.0.1", 40004, "10.0.0.9", 443),     // counts
+          Record(TcpState::kCloseWait, "10.0.0.1", 40006, "10.0.0.9", 443),    // counts
+          TimeWait("10.0.0.1", 40008, "10.0.0.9", 443, 5),                     // counts
+          Record(TcpState::kEstablished, "10.0.0.1", 39999, "10.0.0.9", 443),  // below the range
+          Record(TcpState::kEstablished, "10.0.0.1", 41000, "10.0.0.9", 443),  // above it
+          Record(TcpState::kListen, "0.0.0.0", 40500, "0.0.0.0", 0),           // a listener
           // An accepted connection on a listening port inside the range.
-          Sock(TcpState::kEstablished, "10.0.0.1", 40500, "10.0.0.7", 51000),
+          Record(TcpState::kEstablished, "10.0.0.1", 40500, "10.0.0.7", 51000),
           TimeWait("10.0.0.1", 40500, "10.0.0.7", 51001, 5),
           // A server on port 443 (outside the range) with a client on an ephemeral port.
-          Sock(TcpState::kEstablished, "10.0.0.1", 443, "10.0.0.8", 40001),
+          Record(TcpState::kEstablished, "10.0.0.1", 443, "10.0.0.8", 40001),
       },
       {40500, 443});
   ASSERT_EQ(got.size(), 1u);
@@ -166,11 +159,11 @@ TEST(PortUsageTest, DestinationIsLocalAddressRemoteAddressAndRemotePort) {
   const PortBudgetSettings s = Settings(1000, 1009);
   std::vector<SocketRecord> records;
   for (uint16_t p = 1000; p <= 1009; ++p) {
-    records.push_back(Sock(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.1", 8000));
-    records.push_back(Sock(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.1", 8001));
-    records.push_back(Sock(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.2", 8000));
+    records.push_back(Record(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.1", 8000));
+    records.push_back(Record(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.1", 8001));
+    records.push_back(Record(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.2", 8000));
   }
-  records.push_back(Sock(TcpState::kEstablished, "127.0.0.3", 1000, "127.0.0.1", 8000));
+  records.push_back(Record(TcpState::kEstablished, "127.0.0.3", 1000, "127.0.0.1", 8000));
   const std::vector<DestinationPorts> got = Usage(s, records);
   ASSERT_EQ(got.size(), 4u);
   for (size_t i = 0; i < 3; ++i) {
@@ -184,9 +177,9 @@ TEST(PortUsageTest, DestinationIsLocalAddressRemoteAddressAndRemotePort) {
 
 TEST(PortUsageTest, Ipv6AndIpv4AreSeparateDestinations) {
   const std::vector<DestinationPorts> got = Usage(
-      PortBudgetSettings{}, {Sock(TcpState::kEstablished, "::1", 40000, "::1", 80),
-                             Sock(TcpState::kEstablished, "::1", 40001, "::1", 80),
-                             Sock(TcpState::kEstablished, "127.0.0.1", 40000, "127.0.0.1", 80)});
+      PortBudgetSettings{}, {Record(TcpState::kEstablished, "::1", 40000, "::1", 80),
+                             Record(TcpState::kEstablished, "::1", 40001, "::1", 80),
+                             Record(TcpState::kEstablished, "127.0.0.1", 40000, "127.0.0.1", 80)});
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(Dest(got[0]), "::1 -> [::1]:80");
   EXPECT_EQ(got[0].in_use, 2u);
@@ -195,10 +188,10 @@ TEST(PortUsageTest, Ipv6AndIpv4AreSeparateDestinations) {
 
 TEST(PortUsageTest, ResetForgetsEverything) {
   PortUsageBuilder b(PortBudgetSettings{}, {});
-  b.Add(Sock(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.2", 80));
+  b.Add(Record(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.2", 80));
   b.Reset();
   EXPECT_TRUE(b.Take().empty());
-  b.Add(Sock(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.2", 80));
+  b.Add(Record(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.2", 80));
   ASSERT_EQ(b.Take().size(), 1u);
   EXPECT_EQ(b.settings().range_low, 32768);
 }
@@ -213,8 +206,8 @@ TEST(PortUsageTest, RateCountsTimeWaitsYoungerThanTheWindow) {
     records.push_back(
         TimeWait("10.0.0.1", static_cast<uint16_t>(40000 + age), "10.0.0.2", 80, age));
   }
-  records.push_back(Sock(TcpState::kEstablished, "10.0.0.1", 41000, "10.0.0.2", 80));
-  records.push_back(Sock(TcpState::kEstablished, "10.0.0.1", 41001, "10.0.0.2", 80));
+  records.push_back(Record(TcpState::kEstablished, "10.0.0.1", 41000, "10.0.0.2", 80));
+  records.push_back(Record(TcpState::kEstablished, "10.0.0.1", 41001, "10.0.0.2", 80));
   {
     const auto got = Usage(s, records, {}, 60);
     ASSERT_EQ(got.size(), 1u);
@@ -248,7 +241,7 @@ TEST(PortUsageTest, RateWindowEdges) {
 
 TEST(PortUsageTest, NoTimeWaitMeansNoRate) {
   const auto got = Usage(Settings(40000, 40999),
-                         {Sock(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.2", 80)});
+                         {Record(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.2", 80)});
   ASSERT_EQ(got.size(), 1u);
   EXPECT_DOUBLE_EQ(got[0].rate_per_second, 0.0);
 }
@@ -318,9 +311,9 @@ TEST(PortUsageTest, SustainableRateWithoutReuseIsFreePortsOverSixtySeconds) {
   std::vector<SocketRecord> records;
   uint16_t port = 20000;
   for (int i = 0; i < 90; ++i)
-    records.push_back(Sock(TcpState::kEstablished, "10.0.0.1", port++, "10.0.0.2", 80));
+    records.push_back(Record(TcpState::kEstablished, "10.0.0.1", port++, "10.0.0.2", 80));
   for (int i = 0; i < 10; ++i)
-    records.push_back(Sock(TcpState::kSynSent, "10.0.0.1", port++, "10.0.0.2", 80));
+    records.push_back(Record(TcpState::kSynSent, "10.0.0.1", port++, "10.0.0.2", 80));
   for (int i = 0; i < 300; ++i) records.push_back(TimeWait("10.0.0.1", port++, "10.0.0.2", 80, 30));
   const auto got = Usage(s, records);
   ASSERT_EQ(got.size(), 1u);
@@ -336,7 +329,7 @@ TEST(PortUsageTest, SustainableRateWithReuseUsesTheReuseDelay) {
   s.tw_reuse_delay_seconds = 0.5;
   std::vector<SocketRecord> records;
   for (uint16_t p = 20000; p < 20200; ++p)
-    records.push_back(Sock(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.1", 5432));
+    records.push_back(Record(TcpState::kEstablished, "127.0.0.1", p, "127.0.0.1", 5432));
   for (uint16_t p = 20200; p < 20500; ++p)
     records.push_back(TimeWait("127.0.0.1", p, "127.0.0.1", 5432, 1));
   const auto got = Usage(s, records);
@@ -350,7 +343,7 @@ TEST(PortUsageTest, SustainableRateWithReservedPortsAndAFullRange) {
   s.reserved_in_range = 2;  // 8 usable
   std::vector<SocketRecord> records;
   for (uint16_t p = 20000; p < 20010; ++p)  // 10 live: more than usable (explicit binds)
-    records.push_back(Sock(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
+    records.push_back(Record(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
   const auto got = Usage(s, records);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].range_size, 8u);
@@ -363,7 +356,7 @@ TEST(PortUsageTest, BindParityCountsPortsOfTheOtherParityThanTheRangeStart) {
   // Range starts even (32768): connect() prefers even ports, bind(addr, 0) odd ones.
   std::vector<SocketRecord> records;
   for (uint16_t p : {40000, 40002, 40004, 40001, 40003})
-    records.push_back(Sock(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
+    records.push_back(Record(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
   records.push_back(TimeWait("10.0.0.1", 40005, "10.0.0.2", 80, 3));
   auto got = Usage(PortBudgetSettings{}, records);
   ASSERT_EQ(got.size(), 1u);
@@ -372,7 +365,7 @@ TEST(PortUsageTest, BindParityCountsPortsOfTheOtherParityThanTheRangeStart) {
   got = Usage(Settings(32769, 60999), records);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].bind_parity, 3u);  // 40000, 40002, 40004
-  records.push_back(Sock(TcpState::kEstablished, "10.0.0.1", 40006, "10.0.0.2", 80));
+  records.push_back(Record(TcpState::kEstablished, "10.0.0.1", 40006, "10.0.0.2", 80));
   got = Usage(Settings(32769, 60999), records);
   EXPECT_EQ(got[0].bind_parity, 4u);
   got = Usage(PortBudgetSettings{}, records);
@@ -386,7 +379,7 @@ TEST(PortUsageTest, MostUsedFirstThenRemotePortThenRemoteAddress) {
   uint16_t port = 40000;
   auto add = [&](const char* remote, uint16_t rport, int n) {
     for (int i = 0; i < n; ++i)
-      records.push_back(Sock(TcpState::kEstablished, "10.0.0.1", port++, remote, rport));
+      records.push_back(Record(TcpState::kEstablished, "10.0.0.1", port++, remote, rport));
   };
   add("10.0.0.5", 80, 2);
   add("10.0.0.3", 443, 5);
@@ -403,8 +396,8 @@ TEST(PortUsageTest, MostUsedFirstThenRemotePortThenRemoteAddress) {
 TEST(PortUsageTest, OrderDoesNotDependOnTheDumpOrder) {
   // Two local addresses to the same remote with the same count: the output must be the same
   // whichever socket the kernel dumped first (the dump order is the hash-bucket order).
-  const SocketRecord a = Sock(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.9", 443);
-  const SocketRecord b = Sock(TcpState::kEstablished, "10.0.0.2", 40000, "10.0.0.9", 443);
+  const SocketRecord a = Record(TcpState::kEstablished, "10.0.0.1", 40000, "10.0.0.9", 443);
+  const SocketRecord b = Record(TcpState::kEstablished, "10.0.0.2", 40000, "10.0.0.9", 443);
   const auto ab = Dests(Usage(PortBudgetSettings{}, {a, b}));
   const auto ba = Dests(Usage(PortBudgetSettings{}, {b, a}));
   ASSERT_EQ(ab.size(), 2u);
@@ -480,11 +473,11 @@ TEST(PortUsageGrowthTest, EndToEndWithTwoBuilderSamples) {
   const PortBudgetSettings s = Settings(40000, 40099);  // 100 ports
   PortUsageBuilder b(s, {});
   for (uint16_t p = 40000; p < 40020; ++p)
-    b.Add(Sock(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
+    b.Add(Record(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
   const auto first = b.Take();
   b.Reset();
   for (uint16_t p = 40000; p < 40040; ++p)
-    b.Add(Sock(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
+    b.Add(Record(TcpState::kEstablished, "10.0.0.1", p, "10.0.0.2", 80));
   auto second = b.Take();
   AddGrowth(second, first, 2);
   ASSERT_EQ(second.size(), 1u);
