@@ -116,10 +116,11 @@ Result<RecordSink> Session::FilteredSink(const RecordSink& sink) {
 namespace tcpdoctor {
 
 Result<DumpStats> Session::ReadAllSockets(StateMask states, const RecordSink& sink,
-                                          const std::function<void()>& restart) {
+                                          const std::function<void()>& restart,
+                                          uint8_t extensions) {
   SocketFilter filter;
   filter.states = states;
-  return CollectSockets(*source_, filter, sink, restart, io_.warn);
+  return CollectSockets(*source_, filter, sink, restart, io_.warn, extensions);
 }
 
 }  // namespace tcpdoctor

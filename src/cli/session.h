@@ -34,9 +34,9 @@ class Session {
   Result<DumpStats> ReadSockets(StateMask states, const RecordSink& sink,
                                 const std::function<void()>& restart);
   // The same without the user's filter: for context a command needs whatever the user
-  // selected (e.g. which ports have listeners).
+  // selected (e.g. which ports have listeners). `extensions`: idiag_ext bits to ask for.
   Result<DumpStats> ReadAllSockets(StateMask states, const RecordSink& sink,
-                                   const std::function<void()>& restart);
+                                   const std::function<void()>& restart, uint8_t extensions = 0);
 
  private:
   Session(const GlobalOptions& options, CommandIo& io, SocketFilter filter,

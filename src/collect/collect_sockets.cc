@@ -6,7 +6,7 @@ namespace {
 constexpr int kAttempts = 3;
 
 Result<DumpStats> CollectOnce(SocketSource& source, const SocketFilter& filter,
-                              const RecordSink& sink) {
+                              const RecordSink& sink, uint8_t extensions) {
   DumpStats total;
   // The kernel filtered by state and exact ports; the rest of the filter is applied here, and
   // `records` counts what reached the sink.
@@ -15,7 +15,7 @@ Result<DumpStats> CollectOnce(SocketSource& source, const SocketFilter& filter,
     ++total.records;
     sink(r);
   };
-  for (const DumpQuery& query : PlanQueries(filter)) {
+  for (const DumpQuery& query : PlanQueries(filter, extensions)) {
     auto stats = source.Dump(query, filtered);
     if (!stats) return stats.TakeError();
     total.messages += stats->messages;
@@ -45,9 +45,9 @@ std::vector<DumpQuery> PlanQueries(const SocketFilter& filter, uint8_t extension
 
 Result<DumpStats> CollectSockets(SocketSource& source, const SocketFilter& filter,
                                  const RecordSink& sink, const std::function<void()>& restart,
-                                 const WarningSink& warn) {
+                                 const WarningSink& warn, uint8_t extensions) {
   for (int attempt = 1;; ++attempt) {
-    auto stats = CollectOnce(source, filter, sink);
+    auto stats = CollectOnce(source, filter, sink, extensions);
     if (!stats || !stats->interrupted) return stats;
     if (attempt == kAttempts) {
       if (warn) {

@@ -18,8 +18,9 @@ std::vector<DumpQuery> PlanQueries(const SocketFilter& filter, uint8_t extension
 // that change state during it can be missed or seen twice); if the kernel flags a dump as
 // interrupted, `restart` is called so the consumer can forget what it counted, and the whole
 // collection runs again, 3 attempts in all; after that the last result stands, with a warning.
+// `extensions`: idiag_ext bits to ask for (e.g. tcp_info), 0 when only counting.
 Result<DumpStats> CollectSockets(SocketSource& source, const SocketFilter& filter,
                                  const RecordSink& sink, const std::function<void()>& restart,
-                                 const WarningSink& warn);
+                                 const WarningSink& warn, uint8_t extensions = 0);
 
 }  // namespace tcpdoctor

@@ -4,8 +4,11 @@
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <sys/socket.h>
 
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 namespace tcpdoctor {
@@ -18,8 +21,9 @@ Error ProtocolError(std::string message) {
 }
 
 // Walks the attributes after inet_diag_msg and checks that each one fits, and that they fill
-// the message exactly: libmnl's iterator silently stops at a bad length, we do not.
-Status CheckAttributes(const nlmsghdr* nlh) {
+// the message exactly: libmnl's iterator silently stops at a bad length, we do not. Takes what
+// the record uses from them: tcp_info's tcpi_last_data_recv.
+Status ReadAttributes(const nlmsghdr* nlh, SocketRecord& r) {
   const auto* attr =
       static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, sizeof(inet_diag_msg)));
   const auto* end = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
@@ -28,6 +32,15 @@ Status CheckAttributes(const nlmsghdr* nlh) {
     if (!mnl_attr_ok(attr, left)) {
       return ProtocolError("attribute of type " + std::to_string(attr->nla_type & NLA_TYPE_MASK) +
                            " has a bad length");
+    }
+    // Older kernels send a shorter tcp_info: take the field only if it is there.
+    constexpr size_t kLastDataRecvEnd =
+        offsetof(tcp_info, tcpi_last_data_recv) + sizeof(tcp_info::tcpi_last_data_recv);
+    if (mnl_attr_get_type(attr) == INET_DIAG_INFO &&
+        mnl_attr_get_payload_len(attr) >= kLastDataRecvEnd) {
+      tcp_info info{};
+      std::memcpy(&info, mnl_attr_get_payload(attr), kLastDataRecvEnd);
+      r.last_data_recv_ms = info.tcpi_last_data_recv;
     }
     attr = mnl_attr_next(attr);
   }
@@ -61,7 +74,7 @@ Result<SocketRecord> ParseDiagMessage(const nlmsghdr* nlh) {
                  "sock_diag dump",
                  {}};
   }
-  if (auto attrs = CheckAttributes(nlh); !attrs) return attrs.TakeError();
+  if (auto attrs = ReadAttributes(nlh, r); !attrs) return attrs.TakeError();
   r.state = *state;
   r.local_port = ntohs(msg->id.idiag_sport);
   r.remote_port = ntohs(msg->id.idiag_dport);

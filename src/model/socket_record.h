@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "model/ip_address.h"
 #include "model/tcp_state.h"
@@ -34,6 +35,9 @@ struct SocketRecord {
   uint32_t timer_expires_ms = 0;
   uint8_t retransmits = 0;
   uint64_t cookie = 0;  // 0 when the source has none (/proc/net/tcp)
+  // From tcp_info (asked for with INET_DIAG_INFO): milliseconds since the socket last received
+  // data. nullopt when not asked for, or for sockets without tcp_info (TIME_WAIT, requests).
+  std::optional<uint32_t> last_data_recv_ms;
 
   Family family() const { return local.family; }
 };

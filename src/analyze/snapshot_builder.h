@@ -1,0 +1,75 @@
+// Builds the socket part of a Snapshot from one dump, streamed: the state histogram, the
+// listeners, ports per destination, TIME_WAIT on listening ports and the close states' peers
+// as the records pass; per process once the owner map is ready (the scan runs during the
+// dump). Keeps 16 bytes per socket that has a file, and a little more per CLOSE_WAIT socket.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include "analyze/endpoint_tally.h"
+#include "analyze/listener_queues.h"
+#include "analyze/port_usage.h"
+#include "analyze/snapshot.h"
+#include "model/socket_owners.h"
+#include "model/socket_record.h"
+
+namespace tcpdoctor {
+
+class SnapshotBuilder {
+ public:
+  // `listening_ports`: ports with a LISTEN socket (from a LISTEN-only dump before the main
+  // one). `backlog_known`: false on the /proc path.
+  SnapshotBuilder(PortBudgetSettings settings, std::set<uint16_t> listening_ports,
+                  bool backlog_known);
+
+  // The inodes of the CLOSE_WAIT sockets seen at the earlier sample: those still there are not
+  // growth.
+  void SetEarlierCloseWait(std::vector<uint64_t> inodes);
+
+  void Add(const SocketRecord& r);
+  // The dump restarted: forget what was added.
+  void Reset();
+
+  // Fills `into`'s socket fields. `owners` may be null (the scan failed): processes are then
+  // unknown. `details(index)` must return process `index` with its details read (limits).
+  void Finish(const SocketOwners* owners,
+              const std::function<const ProcessInfo&(uint32_t index)>& details, Snapshot& into);
+
+ private:
+  struct Kept {
+    uint64_t inode;
+    TcpState state;
+  };
+  struct CloseWaitSocket {
+    uint64_t inode;
+    IpAddress peer;
+    uint16_t peer_port;
+    IpAddress local;
+    uint16_t local_port;
+    std::optional<uint32_t> idle_ms;
+  };
+
+  PortBudgetSettings settings_;
+  std::set<uint16_t> listening_ports_;
+  bool backlog_known_;
+  std::vector<uint64_t> earlier_close_wait_;  // sorted
+  bool has_earlier_ = false;                  // there was an earlier sample
+
+  StateCounts states_;
+  ListenerQueueBuilder listeners_;
+  PortUsageBuilder ports_;
+  std::unordered_map<uint16_t, EndpointTally> listening_time_wait_;
+  std::unordered_map<uint16_t, uint64_t> listening_time_wait_counts_;
+  EndpointTally fin_wait2_peers_;
+  EndpointTally last_ack_peers_;
+  uint64_t fin_wait2_orphaned_ = 0;
+  std::vector<Kept> kept_;
+  std::vector<CloseWaitSocket> close_wait_;
+};
+
+}  // namespace tcpdoctor
