@@ -85,22 +85,26 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     CLI::App* app;
     std::function<Status(const GlobalOptions&, CommandIo&)> run;
     bool sums_namespaces;
+    bool nagios_exit_codes;
   };
   std::vector<Registered> registered;
   std::vector<std::string> command_names;
-  for (const Command& command : {StatesCommand(), TopCommand(), ProcsCommand(), ListenersCommand(),
-                                 PortsCommand(), CountersCommand(), ExplainCommand()}) {
+  for (const Command& command :
+       {CheckupCommand(), StatesCommand(), TopCommand(), ProcsCommand(), ListenersCommand(),
+        PortsCommand(), CountersCommand(), ExplainCommand()}) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->footer("Examples:\n" + command.examples + "\n");
     sub->allow_extras();
     // Global options are declared on each command too, so they work on either side of it
     // (fallthrough alone would not see "-4" after the command: CLI11 takes it for a number).
     AddGlobalOptions(*sub, options);
-    registered.push_back({sub, command.setup(*sub), command.sums_namespaces});
+    registered.push_back(
+        {sub, command.setup(*sub), command.sums_namespaces, command.nagios_exit_codes});
     command_names.push_back(command.name);
   }
   app.footer(
       "Examples:\n"
+      "  tcpdoctor                                     # checkup: findings, why, what to do\n"
       "  tcpdoctor states                              # sockets per state\n"
       "  tcpdoctor top --by laddr --state time-wait -n 3\n"
       "  tcpdoctor listeners -i 5                      # accept queues and overflow rates\n"
@@ -110,6 +114,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "  tcpdoctor explain time-wait                   # what a state, counter or sysctl means\n"
       "Run `tcpdoctor COMMAND --help` for a command's options and examples.\n");
 
+  // Without a command, tcpdoctor runs the checkup, whose failures exit 3 (Nagios "unknown"):
+  // so do mistakes on its command line.
+  const auto usage_exit = [&registered] {
+    for (const Registered& r : registered) {
+      if (r.app->parsed()) return r.nagios_exit_codes ? kCheckupUnknown : kExitUsage;
+    }
+    return kCheckupUnknown;
+  };
   std::vector<std::string> args;
   for (int i = argc - 1; i > 0; --i) args.emplace_back(argv[i]);  // CLI11 wants them reversed
   try {
@@ -130,7 +142,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       if (c == '\n') c = ' ';
     }
     err << "tcpdoctor: " << message << " (see tcpdoctor --help)\n";
-    return kExitUsage;
+    return usage_exit();
   }
 
   const Registered* chosen = nullptr;
@@ -143,12 +155,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     err << "tcpdoctor: "
         << UnexpectedArguments(app, chosen ? chosen->app : nullptr, extras, command_names)
         << " (see tcpdoctor --help)\n";
-    return kExitUsage;
+    return usage_exit();
   }
-  if (chosen == nullptr) {
-    out << app.help();
-    return kExitOk;
-  }
+  if (chosen == nullptr) chosen = &registered.front();  // checkup
 
   const WarningSink warn = [&err](const std::string& w) {
     err << "tcpdoctor: warning: " << w << "\n";
@@ -161,9 +170,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (!status) {
     const Error& e = status.error();
     err << "tcpdoctor: " << e.ToString() << "\n";
+    if (chosen->nagios_exit_codes) return kCheckupUnknown;
     return e.code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
-  return kExitOk;
+  return io.exit_code;
 }
 
 }  // namespace tcpdoctor

@@ -39,7 +39,14 @@ struct CommandIo {
   std::ostream& out;
   WarningSink warn;
   OwnerLookup& owners;  // one owner scan per run, shared by every namespace a command visits
+  int exit_code = 0;    // what a successful run exits with (checkup: its verdict)
 };
+
+// checkup's exit codes, the Nagios plugin convention: a monitoring system runs it as a check.
+inline constexpr int kCheckupOk = 0;
+inline constexpr int kCheckupWarning = 1;
+inline constexpr int kCheckupCritical = 2;
+inline constexpr int kCheckupUnknown = 3;  // could not check: bad usage, no permission ...
 
 struct Command {
   std::string name;
@@ -50,6 +57,8 @@ struct Command {
   // True if the command reports --all-netns itself (per namespace and summed); otherwise it
   // runs once per namespace, each under its own heading.
   bool sums_namespaces = false;
+  // Failures and bad usage exit kCheckupUnknown (3), since 1 and 2 are verdicts.
+  bool nagios_exit_codes = false;
 };
 
 // The user's filter, validated: unknown states, bad ports and bad CIDRs are errors that say

@@ -5,6 +5,7 @@
 
 namespace tcpdoctor {
 
+Command CheckupCommand();
 Command StatesCommand();
 Command TopCommand();
 Command CountersCommand();

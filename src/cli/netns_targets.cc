@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <sstream>
 
@@ -85,6 +86,7 @@ Status RunInEachNamespace(const std::function<Status(const GlobalOptions&, Comma
         CommandIo section{buffer, io.warn, io.owners};
         Status ran = run(here, section);
         if (!ran) return ran;
+        io.exit_code = std::max(io.exit_code, section.exit_code);
         if (options.json) {
           sections.push_back({{"netns", NetnsJson(t.label, t.entry)},
                               {"result", nlohmann::ordered_json::parse(buffer.str())}});

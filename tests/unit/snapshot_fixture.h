@@ -89,8 +89,9 @@ inline ListenerQueue Listener(std::string_view address, uint16_t port, uint32_t 
   return l;
 }
 
-// The findings of `rule` with id `id`.
-inline std::vector<Finding> Run(const Rule& rule, const Snapshot& s) {
+// The findings of `rule` at its default thresholds. (Not "Run": inside a TEST body that name is
+// gtest's Test::Run.)
+inline std::vector<Finding> CheckRule(const Rule& rule, const Snapshot& s) {
   return rule.check(s, rule.Defaults());
 }
 
