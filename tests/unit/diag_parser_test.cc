@@ -3,8 +3,11 @@
 #include "collect/diag_parser.h"
 
 #include <gtest/gtest.h>
+#include <linux/inet_diag.h>
+#include <linux/tcp.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <map>
 #include <vector>
 
@@ -462,6 +465,51 @@ TEST(DiagParserTest, DoneCarryingAnErrnoIsAnError) {
   ASSERT_FALSE(p.status.ok()) << "a dump the kernel aborted with ENOENT was taken as complete";
   EXPECT_EQ(p.status.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(p.status.error().sys_errno, ENOENT);
+}
+
+}  // namespace
+}  // namespace tcpdoctor
+
+namespace tcpdoctor {
+namespace {
+
+// A tcp_info attribute of `size` bytes with tcpi_last_data_recv set (if it fits).
+test_util::Bytes TcpInfoAttribute(uint32_t last_data_recv_ms, size_t size = sizeof(tcp_info)) {
+  tcp_info info{};
+  info.tcpi_state = 8;
+  info.tcpi_last_data_recv = last_data_recv_ms;
+  info.tcpi_last_data_sent = 1;  // the field before it: must not be taken instead
+  test_util::Bytes data(reinterpret_cast<const uint8_t*>(&info),
+                        reinterpret_cast<const uint8_t*>(&info) + size);
+  return test_util::Attribute(INET_DIAG_INFO, data);
+}
+
+TEST(DiagParserTcpInfoTest, LastDataReceivedAgeComesFromTcpInfo) {
+  Parsed p = Parse(
+      test_util::Concat({test_util::DiagMessage(test_util::DiagFields{}, TcpInfoAttribute(123456)),
+                         test_util::DoneMessage()}));
+  ASSERT_TRUE(p.status.ok()) << p.status.error().ToString();
+  ASSERT_EQ(p.records.size(), 1u);
+  EXPECT_EQ(p.records[0].last_data_recv_ms, 123456u);
+}
+
+TEST(DiagParserTcpInfoTest, AShortTcpInfoFromAnOldKernelGivesNoAge) {
+  // Ends just before tcpi_last_data_recv: an old kernel's smaller struct.
+  const size_t short_size = offsetof(tcp_info, tcpi_last_data_recv);
+  Parsed p = Parse(test_util::Concat(
+      {test_util::DiagMessage(test_util::DiagFields{}, TcpInfoAttribute(99, short_size)),
+       test_util::DoneMessage()}));
+  ASSERT_TRUE(p.status.ok()) << p.status.error().ToString();
+  ASSERT_EQ(p.records.size(), 1u);
+  EXPECT_FALSE(p.records[0].last_data_recv_ms.has_value());
+}
+
+TEST(DiagParserTcpInfoTest, NoTcpInfoGivesNoAge) {
+  Parsed p = Parse(test_util::Concat(
+      {test_util::DiagMessage(test_util::DiagFields{}), test_util::DoneMessage()}));
+  ASSERT_TRUE(p.status.ok());
+  ASSERT_EQ(p.records.size(), 1u);
+  EXPECT_FALSE(p.records[0].last_data_recv_ms.has_value());
 }
 
 }  // namespace
