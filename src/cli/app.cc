@@ -155,7 +155,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     err << "tcpdoctor: "
         << UnexpectedArguments(app, chosen ? chosen->app : nullptr, extras, command_names)
         << " (see tcpdoctor --help)\n";
-    return usage_exit();
+    // A mistyped command name was not meant as a checkup.
+    const bool unknown_command = chosen == nullptr && !extras.front().starts_with("-");
+    return unknown_command ? kExitUsage : usage_exit();
   }
   if (chosen == nullptr) chosen = &registered.front();  // checkup
 

@@ -8,6 +8,7 @@
 // and review the diff: the numbers must still agree with tests/fixtures/netlink/*.ss.txt.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cli/app.h"
+#include "cli/command.h"
 #include "fixture_util.h"
 
 namespace tcpdoctor {
@@ -172,10 +174,38 @@ TEST(CliTest, HelpAndVersionExitZero) {
   EXPECT_EQ(version.err, "");
 }
 
-TEST(CliTest, NoCommandPrintsHelp) {
-  const CliRun run = Tcpdoctor({});
-  EXPECT_EQ(run.code, kExitOk);
-  EXPECT_TRUE(Contains(run.out, "Usage: tcpdoctor"));
+// `tcpdoctor` alone is the checkup (here of a recorded dump and recorded /proc files).
+TEST(CliTest, NoCommandRunsTheCheckup) {
+  const CliRun run =
+      Tcpdoctor({"--replay", kSmall, "--proc-root", FixturePath("proc/counters/kernel-6.18")});
+  EXPECT_GE(run.code, 0) << run.err;
+  EXPECT_LE(run.code, 2) << run.err;  // a verdict, not 3 (could not check)
+  EXPECT_TRUE(run.out.starts_with("tcpdoctor checkup: current network namespace")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "sockets 37: ESTABLISHED 23")) << run.out;
+}
+
+// The checkup's mistakes exit 3 (Nagios "unknown"), since 1 and 2 are its verdicts; a
+// mistyped command name stays a usage error.
+TEST(CliTest, CheckupUsageErrorsExitThree) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--bogus"},
+                                             {"checkup", "--bogus"},
+                                             {"checkup", "-i", "abc"},
+                                             {"checkup", "-i", "-1"},
+                                             {"checkup", "--set", "nope.x=1"},
+                                             {"checkup", "--set", "garbage"},
+                                             {"checkup", "--config", "/nonexistent/td.conf"},
+                                             {"checkup", "--port", "80"},
+                                             {"checkup", "--netns"}}) {
+    const CliRun run = Tcpdoctor(args);
+    std::string line;
+    for (const std::string& a : args) line += a + " ";
+    EXPECT_EQ(run.code, kCheckupUnknown) << line << run.err;
+    EXPECT_EQ(run.out, "") << line;
+    EXPECT_TRUE(run.err.starts_with("tcpdoctor: ")) << line << run.err;
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << line << run.err;
+  }
+  EXPECT_EQ(Tcpdoctor({"chekup"}).code, kExitUsage);
 }
 
 TEST(CliTest, MissingReplayFileIsARunTimeFailure) {
