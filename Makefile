@@ -39,15 +39,13 @@ $(BUILD_DIR)/Makefile: CMakeLists.txt
 build: deps $(BUILD_DIR)/Makefile
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The checkup of this host. Its exit code is a verdict (1 warning, 2 critical), which is not a
+# failure of `make run`; 3 (could not check) is.
 run: build
-	@echo '$$ tcpdoctor states'
-	@./$(BUILD_DIR)/tcpdoctor states
-	@echo
-	@echo '$$ tcpdoctor top --by lport'
-	@./$(BUILD_DIR)/tcpdoctor top --by lport
-	@echo
-	@echo '$$ tcpdoctor procs -n 10'
-	@./$(BUILD_DIR)/tcpdoctor procs -n 10
+	@echo '$$ tcpdoctor checkup'
+	@./$(BUILD_DIR)/tcpdoctor checkup; status=$$?; \
+	  if [ $$status -ge 3 ]; then exit $$status; fi; \
+	  echo "(exit code $$status: 0 ok, 1 warning, 2 critical)"
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure
