@@ -11,7 +11,12 @@
 # with the per-process attribution checked; results in bench/out/owners-<size>.md.
 #
 # Environment:
-#   BENCH_MODE=states                   states (state counting) or owners (owner attribution)
+# BENCH_MODE=checkup times `tcpdoctor checkup -i 0` (issue 5: the whole diagnosis without the
+# counter interval) against the bare dump on the same population; results in
+# bench/out/checkup-<size>.md.
+#
+#   BENCH_MODE=states                   states (state counting), owners (owner attribution) or
+#                                       checkup (the doctor)
 #   BENCH_SIZES="10000 100000 1000000"  socket counts (each 100..3000000; owners mode: 100000)
 #   BENCH_FDS_PER_HOLDER=70             owners mode: socket fds per holder process (16..18000;
 #                                       70 puts 100k sockets in 943 holders)
@@ -43,8 +48,9 @@ MODE=${BENCH_MODE:-states}
 case $MODE in
   states) SIZES=${BENCH_SIZES:-"10000 100000 1000000"} ;;
   owners) SIZES=${BENCH_SIZES:-100000} ;;
+  checkup) SIZES=${BENCH_SIZES:-"100000 1000000"} ;;
   *)
-    echo "bench/run.sh: BENCH_MODE must be states or owners (got '$MODE')" >&2
+    echo "bench/run.sh: BENCH_MODE must be states, owners or checkup (got '$MODE')" >&2
     exit 1
     ;;
 esac
@@ -57,7 +63,7 @@ OUT=${BENCH_OUT:-$ROOT/bench/out}
 export BUILD_DIR BENCH_BIN_DIR TCPDOCTOR BENCH_RUNS="$RUNS" BENCH_LISTENERS="$LISTENERS" BENCH_OUT="$OUT"
 export BENCH_MODE="$MODE" BENCH_FDS_PER_HOLDER="$FDS_PER_HOLDER"
 # Output file per size: results-<size>.md (states) or owners-<size>.md.
-md_name() { if [[ $MODE == owners ]]; then echo "owners-$1.md"; else echo "results-$1.md"; fi; }
+md_name() { if [[ $MODE == states ]]; then echo "results-$1.md"; else echo "$MODE-$1.md"; fi; }
 
 TW_MARGIN_US=3000000  # stop timing this long before the oldest TIME_WAIT may expire (60 s)
 
@@ -188,8 +194,8 @@ s.sendall(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
 d = b"".join(iter(lambda: s.recv(65536), b""))
 sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
   fi
-  if [[ $MODE == owners ]]; then
-    : # no exporter row: it attributes no owners
+  if [[ $MODE != states ]]; then
+    : # no exporter row: it attributes no owners and makes no diagnosis
   elif command -v prometheus-node-exporter >/dev/null && command -v systemd-socket-activate >/dev/null &&
     [[ -n $fetch_client ]]; then
     systemd-socket-activate -l "$ne_sock" prometheus-node-exporter --web.systemd-socket \
@@ -227,6 +233,12 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
     KIND=(states none none none none none)
     SKIP=("" "$td_procs" "$td_top_proc" "" "" "$(command -v lsof >/dev/null || echo "lsof missing")")
     REF_IDX=4 REF_LABEL="ss -tanp"
+  elif [[ $MODE == checkup ]]; then
+    NAMES=("bare sock_diag dump (floor)" "tcpdoctor states" "tcpdoctor checkup -i 0"
+      "tcpdoctor checkup -i 0 --json" "ss -tan | awk (state count)")
+    KIND=(states states none none ss)
+    SKIP=("" "$td_skip" "$td_skip" "$td_skip" "")
+    TD_STATES=1
   else
     NAMES=("bare sock_diag dump (floor)" "tcpdoctor states" "tcpdoctor top --by peer"
       "ss -tan | awk (state count)" "netstat -n | awk (seeds)" "ss -s" "node_exporter tcpstat scrape")
@@ -245,6 +257,18 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
         3) ARGV=(ss -tan) ;;
         4) ARGV=(ss -tanp) ;;
         5) ARGV=(lsof -nP -iTCP) ;;
+      esac
+      return
+    fi
+    if [[ $MODE == checkup ]]; then
+      # The checkup's exit code is its verdict: 1 and 2 are findings, not failures.
+      local verdict='"$@" >/dev/null; rc=$?; ((rc <= 2)) || exit $rc'
+      case $1 in
+        0) ARGV=("$BARE") ;;
+        1) ARGV=("$TCPDOCTOR" states) ;;
+        2) ARGV=(bash -c "$verdict" checkup "$TCPDOCTOR" checkup -i 0) ;;
+        3) ARGV=(bash -c "$verdict" checkup "$TCPDOCTOR" checkup -i 0 --json) ;;
+        4) ARGV=(bash -c "ss -tan | awk 'NR > 1 {++S[\$1]} END {for(a in S) print S[a], a}'") ;;
       esac
       return
     fi
@@ -614,6 +638,21 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
         else
           echo "**MISMATCH: tcpdoctor's counts differed from the bare dump's $mismatch_td time(s).**"
         fi
+      fi
+      if [[ $MODE == checkup ]]; then
+        local floor_med checkup_med
+        floor_med=$(median_of "${SAMPLES[0]}")
+        checkup_med=$(median_of "${SAMPLES[2]}")
+        awk -v f="$floor_med" -v c="$checkup_med" 'BEGIN {
+          if (f > 0 && c > 0) printf "tcpdoctor checkup -i 0: %.2f× the bare dump (target ≤ 2×: %s).\n", c / f, (c / f <= 2 ? "met" : "**missed**")
+        }'
+        echo
+        echo "What the checkup said about this population (untimed, one run):"
+        echo
+        echo '```'
+        "$TCPDOCTOR" checkup -i 0 2>&1 | grep -E '^(CRITICAL|WARNING|INFO|OK|sockets)' || true
+        echo '```'
+        echo
       fi
       echo "'counts match' compares each tool's per-state counts with the population's exact" \
         "counts (ss -s reports aggregates and top lists groups: n/a; \`netstat -n\` lists no LISTEN" \
