@@ -18,7 +18,8 @@ namespace tcpdoctor {
 // INODE. Only processes holding at least one socket are added, in ascending pid order, with
 // pid, comm, uid (the owner of /proc/PID: the effective uid, but root for a non-dumpable
 // process) and open_fds (every entry of its fd directory; for the scanning process itself that
-// includes the 3 directories the scan holds open). The result is Finish()ed.
+// includes the directories its scan threads hold open). Processes are shared out between up to
+// 4 threads. The result is Finish()ed.
 //
 // A process whose fd directory or fd links cannot be read (another user's, without root:
 // EACCES; or one with capabilities the scanner lacks, even as root) is counted in `unreadable`

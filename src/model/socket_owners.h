@@ -25,6 +25,30 @@ class SocketOwners {
     return static_cast<uint32_t>(processes_.size() - 1);
   }
   void AddHolder(uint64_t inode, uint32_t process) { holders_.push_back({inode, process}); }
+  // Takes over another scan's processes and holders (before Finish), keeping processes in
+  // ascending pid order: for scans split over threads.
+  void Absorb(SocketOwners&& other) {
+    std::vector<ProcessInfo> mine = std::move(processes_);
+    std::vector<ProcessInfo> theirs = std::move(other.processes_);
+    std::vector<uint32_t> mine_to(mine.size()), theirs_to(theirs.size());
+    processes_.clear();
+    processes_.reserve(mine.size() + theirs.size());
+    size_t i = 0, j = 0;
+    while (i < mine.size() || j < theirs.size()) {
+      const bool take_mine = j == theirs.size() || (i < mine.size() && mine[i].pid < theirs[j].pid);
+      if (take_mine) {
+        mine_to[i] = static_cast<uint32_t>(processes_.size());
+        processes_.push_back(std::move(mine[i++]));
+      } else {
+        theirs_to[j] = static_cast<uint32_t>(processes_.size());
+        processes_.push_back(std::move(theirs[j++]));
+      }
+    }
+    for (Holder& h : holders_) h.process = mine_to[h.process];
+    for (const Holder& h : other.holders_) holders_.push_back({h.inode, theirs_to[h.process]});
+    unreadable += other.unreadable;
+    vanished += other.vanished;
+  }
   // Sorts by inode, then by pid, so that the first holder of a socket is its lowest pid (the
   // process that created it, before forking workers that inherit it). Drops duplicates (a
   // process holding the same socket on two fds counts once).

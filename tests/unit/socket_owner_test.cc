@@ -321,3 +321,48 @@ TEST(SocketOwnerTest, FilterNeverMatchesSocketsWithoutAHolder) {
 
 }  // namespace
 }  // namespace tcpdoctor
+
+namespace tcpdoctor {
+namespace {
+
+ProcessInfo Pid(int32_t pid) {
+  ProcessInfo p;
+  p.pid = pid;
+  p.comm = "p" + std::to_string(pid);
+  return p;
+}
+
+// Two scans of interleaved processes merge into one in pid order, each socket still held by
+// the right processes.
+TEST(SocketOwnersAbsorbTest, MergesInPidOrderAndKeepsHolders) {
+  SocketOwners a;
+  const uint32_t a1 = a.AddProcess(Pid(10));
+  const uint32_t a3 = a.AddProcess(Pid(30));
+  a.AddHolder(100, a1);
+  a.AddHolder(300, a3);
+  a.unreadable = 1;
+  SocketOwners b;
+  const uint32_t b2 = b.AddProcess(Pid(20));
+  const uint32_t b4 = b.AddProcess(Pid(40));
+  b.AddHolder(100, b2);  // shared with pid 10
+  b.AddHolder(400, b4);
+  b.vanished = 2;
+  a.Absorb(std::move(b));
+  a.Finish();
+  ASSERT_EQ(a.processes().size(), 4u);
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(a.processes()[i].pid, static_cast<int32_t>(10 * (i + 1)));
+  const auto shared = a.HoldersOf(100);
+  ASSERT_EQ(shared.size(), 2u);
+  EXPECT_EQ(a.processes()[shared[0].process].pid, 10);
+  EXPECT_EQ(a.processes()[shared[1].process].pid, 20);
+  ASSERT_EQ(a.HoldersOf(300).size(), 1u);
+  EXPECT_EQ(a.processes()[a.HoldersOf(300)[0].process].comm, "p30");
+  ASSERT_EQ(a.HoldersOf(400).size(), 1u);
+  EXPECT_EQ(a.processes()[a.HoldersOf(400)[0].process].comm, "p40");
+  EXPECT_EQ(a.unreadable, 1u);
+  EXPECT_EQ(a.vanished, 2u);
+}
+
+}  // namespace
+}  // namespace tcpdoctor
