@@ -150,9 +150,14 @@ Finding MakeFinding(const Snapshot& s, const RuleSettings& settings, const Liste
   if (with_counters && c.cookies_rising) {
     std::string line = "TCPReqQFullDoCookies +" + std::to_string(*c.cookies) + " in " + interval;
     if (c.cookie_rate) line += " (" + RateText(*c.cookie_rate) + ")";
-    if (c.cookies_sent) line += ", SyncookiesSent +" + std::to_string(*c.cookies_sent);
-    line += ": SYNs answered with cookies because a SYN queue was full";
+    line += ": SYNs that found a SYN queue full and were to be answered with a cookie";
+    if (c.cookies_sent) line += "; SyncookiesSent +" + std::to_string(*c.cookies_sent);
     f.evidence.push_back(line);
+    if (l != nullptr && l->FullNow()) {
+      f.evidence.push_back(
+          "its accept queue is full as well: such SYNs are dropped before a cookie is sent "
+          "(ListenOverflows, see accept-queue-overflow)");
+    }
   }
   if (with_counters && l != nullptr && !pressure) {
     f.evidence.push_back("the counters are per namespace, not per listener: " + where +
@@ -203,8 +208,9 @@ Finding MakeFinding(const Snapshot& s, const RuleSettings& settings, const Liste
                             "...) or gives up."
                       : queue +
                             " Beyond it the kernel answers with syncookies, so clients still "
-                            "connect; many handshakes that never complete (a SYN flood, or "
-                            "clients whose final ACK is lost) keep it full.";
+                            "connect; handshakes that do not complete keep it full: a SYN flood, "
+                            "final ACKs lost on the way, or a TCP_DEFER_ACCEPT listener holding "
+                            "clients that have sent no data yet.";
 
   // Fix: the application first.
   const std::string app = l != nullptr && l->owner_pid != 0 ? l->owner_comm : "the server";

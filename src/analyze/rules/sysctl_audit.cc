@@ -422,7 +422,8 @@ void CheckFiles(const Snapshot& s, const RuleSettings& settings, std::vector<Fin
             set.ignore_failure
                 ? "the line starts with '-', so systemd-sysctl ignores the failure silently"
                 : "systemd-sysctl cannot write it and logs \"Couldn't write ... No such file or "
-                  "directory\" at every boot; `sysctl -p` reports an error");
+                  "directory\" at every boot; `sysctl -p` exits 1 with \"cannot stat "
+                  "/proc/sys/net/ipv4/tcp_tw_recycle\"");
         AddLocation(f, set);
         f.why =
             "tcp_tw_recycle was removed in Linux 4.12: its per-host timestamp check dropped "
