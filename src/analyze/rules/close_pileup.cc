@@ -165,7 +165,9 @@ void CheckUnackedFin(const Snapshot& s, const RuleSettings& settings, TcpState s
       f.why =
           "The peer closed first, this host answered with its own FIN, and the peer does not "
           "acknowledge it: the peer is gone (crashed, disconnected, or a NAT or firewall forgot "
-          "the connection). The kernel retransmits the FIN until tcp_orphan_retries gives up.";
+          "the connection), or the FIN waits behind data the peer does not read (a zero window). "
+          "Once the application has closed the socket, the kernel retransmits the "
+          "FIN until tcp_orphan_retries gives up.";
       break;
     case TcpState::kFinWait1:
       f.title = Count(count) + " FIN_WAIT1 sockets: peers do not acknowledge this host's FIN";
