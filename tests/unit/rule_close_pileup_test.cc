@@ -143,10 +143,18 @@ TEST(ClosePileupRule, OrphanedFinWait2IsInformationAndNeverAboutTimeWait) {
   EXPECT_EQ(f.severity, Severity::kInfo);
   EXPECT_EQ(IntFact(f, "fin_wait2_orphaned"), 1200);
   EXPECT_EQ(IntFact(f, "tcp_fin_timeout"), 60);
-  EXPECT_NE(Joined(f.evidence).find("about 20/s"), std::string::npos) << Joined(f.evidence);
+  EXPECT_NE(Joined(f.evidence).find("at least 1200 closes a minute"), std::string::npos)
+      << Joined(f.evidence);
   const std::string fix = Joined(f.fix);
   EXPECT_NE(fix.find("sysctl -w net.ipv4.tcp_fin_timeout=30"), std::string::npos) << fix;
   EXPECT_NE(fix.find("not TIME_WAIT"), std::string::npos) << fix;
+  // With tcp_fin_timeout already short, no shorter one is suggested.
+  s.sysctls.tcp_fin_timeout_s = 15;
+  const auto short_timeout = CheckRule(ClosePileupRule(), s);
+  ASSERT_EQ(short_timeout.size(), 1u);
+  EXPECT_NE(Joined(short_timeout[0].evidence).find("at least 4800 closes a minute"),
+            std::string::npos);
+  EXPECT_EQ(Joined(short_timeout[0].fix).find("sysctl -w"), std::string::npos);
   s.states = StateCounts{};
   s.states.Add(TcpState::kFinWait2, 999);
   s.fin_wait2_orphaned = 999;

@@ -118,10 +118,12 @@ void CheckOrphanedFinWait2(const Snapshot& s, const RuleSettings& settings,
   f.title = Count(orphaned) + " closed connections wait in FIN_WAIT2 for their peers' FIN";
   std::string line = Count(orphaned) + " FIN_WAIT2 sockets that no process holds any more";
   if (s.sysctls.tcp_fin_timeout_s && *s.sysctls.tcp_fin_timeout_s > 0) {
-    const double rate =
-        static_cast<double>(orphaned) / static_cast<double>(*s.sysctls.tcp_fin_timeout_s);
-    line += "; each lasts at most " + FinTimeoutText(s) + ", so about " + RateText(rate) +
-            " of closes meet a peer that does not close its end";
+    // Each lasts at most tcp_fin_timeout: at least this many such closes per minute.
+    const auto per_minute = static_cast<uint64_t>(
+        static_cast<double>(orphaned) * 60 / static_cast<double>(*s.sysctls.tcp_fin_timeout_s) +
+        0.5);
+    line += "; each lasts at most " + FinTimeoutText(s) + ", so at least " + Count(per_minute) +
+            " closes a minute meet a peer that does not close its end";
   }
   f.evidence.push_back(line);
   AddPeers(f, s.fin_wait2_peers, "peers of all FIN_WAIT2 sockets");
@@ -136,11 +138,17 @@ void CheckOrphanedFinWait2(const Snapshot& s, const RuleSettings& settings,
   f.fix.push_back(
       "Find why the peers do not close (evidence: their addresses): clients that vanish, or "
       "middleboxes that drop idle connections.");
-  f.fix.push_back(
-      "If they crowd the host, a shorter tcp_fin_timeout ends them sooner: `sysctl -w "
-      "net.ipv4.tcp_fin_timeout=30` and `net.ipv4.tcp_fin_timeout = 30` in "
-      "/etc/sysctl.d/90-tcpdoctor.conf. It affects only orphaned FIN_WAIT2, not TIME_WAIT (fixed "
-      "at 60 s).");
+  // A shorter timeout, if the current one leaves room: half of it, not below 10 s.
+  const int64_t timeout = s.sysctls.tcp_fin_timeout_s.value_or(60);
+  if (timeout >= 20) {
+    const std::string half = std::to_string(timeout / 2);
+    f.fix.push_back(
+        "If they crowd the host, a shorter tcp_fin_timeout ends them sooner: `sysctl -w "
+        "net.ipv4.tcp_fin_timeout=" +
+        half + "` and `net.ipv4.tcp_fin_timeout = " + half +
+        "` in /etc/sysctl.d/90-tcpdoctor.conf. It affects only orphaned FIN_WAIT2, "
+        "not TIME_WAIT (fixed at 60 s).");
+  }
   f.topics = {"FIN_WAIT2", "net.ipv4.tcp_fin_timeout"};
   findings.push_back(std::move(f));
 }
