@@ -1,6 +1,7 @@
 #include "analyze/rules/close_pileup.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -119,9 +120,8 @@ void CheckOrphanedFinWait2(const Snapshot& s, const RuleSettings& settings,
   std::string line = Count(orphaned) + " FIN_WAIT2 sockets that no process holds any more";
   if (s.sysctls.tcp_fin_timeout_s && *s.sysctls.tcp_fin_timeout_s > 0) {
     // Each lasts at most tcp_fin_timeout: at least this many such closes per minute.
-    const auto per_minute = static_cast<uint64_t>(
-        static_cast<double>(orphaned) * 60 / static_cast<double>(*s.sysctls.tcp_fin_timeout_s) +
-        0.5);
+    const auto per_minute = static_cast<uint64_t>(std::llround(
+        static_cast<double>(orphaned) * 60 / static_cast<double>(*s.sysctls.tcp_fin_timeout_s)));
     line += "; each lasts at most " + FinTimeoutText(s) + ", so at least " + Count(per_minute) +
             " closes a minute meet a peer that does not close its end";
   }
