@@ -274,7 +274,7 @@ TEST(DoctorServerActiveCloseTest, TimeWaitOnTheListeningPortOfAServerThatClosesF
     EXPECT_EQ(f["data"]["time_wait"], ss.time_wait);
     EXPECT_DOUBLE_EQ(f["data"]["closes_per_second"].get<double>(),
                      static_cast<double>(ss.time_wait) / 60);
-    EXPECT_EQ(f["data"]["process"], "webserver");
+    EXPECT_EQ(f["data"]["comm"], "webserver");
     EXPECT_EQ(f["data"]["pid"], ::getpid());
     EXPECT_EQ(f["data"]["top_client"], "127.0.0.1");
     EXPECT_EQ(f["data"]["top_client_time_wait"], kFromLoopback);

@@ -13,23 +13,13 @@ namespace tcpdoctor {
 namespace {
 
 using test_util::CheckRule;
+using test_util::DoubleFact;
 using test_util::FactOf;
 using test_util::FindingAbout;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
 using test_util::SetCounter;
-
-int64_t Int(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-double Double(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<double>(fact->value) : -1;
-}
-std::string Text(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<std::string>(fact->value) : "";
-}
+using test_util::TextFact;
 
 TEST(AbortedClosesRuleTest, HealthySnapshotSaysNothing) {
   Snapshot s = HealthySnapshot();
@@ -61,10 +51,10 @@ TEST(AbortedClosesRuleTest, LingerZeroClosesAreAWarningWithEvidence) {
   EXPECT_EQ(f.severity, Severity::kWarning);
   EXPECT_EQ(f.subject, "TCPAbortOnData");
   EXPECT_EQ(f.title, "Connections closed with an RST: TCPAbortOnData +40 in 2 s (20/s)");
-  EXPECT_EQ(Text(f, "counter"), "TCPAbortOnData");
-  EXPECT_EQ(Int(f, "increase"), 40);
-  EXPECT_DOUBLE_EQ(Double(f, "per_second"), 20.0);
-  EXPECT_DOUBLE_EQ(Double(f, "interval_seconds"), 2.0);
+  EXPECT_EQ(TextFact(f, "counter"), "TCPAbortOnData");
+  EXPECT_EQ(IntFact(f, "increase"), 40);
+  EXPECT_DOUBLE_EQ(DoubleFact(f, "per_second"), 20.0);
+  EXPECT_DOUBLE_EQ(DoubleFact(f, "interval_seconds"), 2.0);
   ASSERT_EQ(f.evidence.size(), 3u);
   EXPECT_EQ(f.evidence[0],
             "TcpExt.TCPAbortOnData rose by 40 in 2 s: 20/s connections reset instead of closed");
@@ -87,7 +77,7 @@ TEST(AbortedClosesRuleTest, UnreadDataCloses) {
   const Finding& f = findings[0];
   EXPECT_EQ(f.subject, "TCPAbortOnClose");
   EXPECT_EQ(f.severity, Severity::kWarning);
-  EXPECT_EQ(Int(f, "increase"), 12);
+  EXPECT_EQ(IntFact(f, "increase"), 12);
   EXPECT_NE(f.why.find("unread"), std::string::npos) << f.why;
   EXPECT_NE(f.fix[0].find("EOF"), std::string::npos);
   EXPECT_EQ(f.topics, std::vector<std::string>{"TCPAbortOnClose"});
@@ -101,8 +91,8 @@ TEST(AbortedClosesRuleTest, BothCountersGiveTwoFindings) {
   SetCounter(s, "TcpExt.TCPAbortOnClose", 100, 15, 2);
   const auto findings = CheckRule(AbortedClosesRule(), s);
   ASSERT_EQ(findings.size(), 2u);
-  EXPECT_EQ(Int(*FindingAbout(findings, "TCPAbortOnData"), "increase"), 20);
-  EXPECT_EQ(Int(*FindingAbout(findings, "TCPAbortOnClose"), "increase"), 15);
+  EXPECT_EQ(IntFact(*FindingAbout(findings, "TCPAbortOnData"), "increase"), 20);
+  EXPECT_EQ(IntFact(*FindingAbout(findings, "TCPAbortOnClose"), "increase"), 15);
 }
 
 TEST(AbortedClosesRuleTest, CountAndRateEdges) {

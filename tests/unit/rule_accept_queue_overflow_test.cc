@@ -15,30 +15,13 @@ namespace {
 using test_util::CheckRule;
 using test_util::FactOf;
 using test_util::FindingAbout;
+using test_util::HasFact;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
+using test_util::Joined;
 using test_util::Listener;
 using test_util::SetCounter;
-
-int64_t IntFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-
-std::string TextFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<std::string>(fact->value) : "";
-}
-
-bool HasFact(const Finding& f, std::string_view name) {
-  return std::any_of(f.facts.begin(), f.facts.end(),
-                     [name](const Fact& fact) { return fact.name == name; });
-}
-
-std::string Joined(const std::vector<std::string>& lines) {
-  std::string all;
-  for (const std::string& l : lines) all += l + "\n";
-  return all;
-}
+using test_util::TextFact;
 
 RuleSettings With(const Rule& rule, std::string_view key, double value) {
   std::map<std::string, double, std::less<>> values;

@@ -16,32 +16,15 @@ namespace {
 
 using test_util::Addr;
 using test_util::CheckRule;
+using test_util::DoubleFact;
 using test_util::FactOf;
 using test_util::FindingAbout;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
+using test_util::Joined;
 using test_util::Process;
 using test_util::SetCounter;
-
-int64_t IntFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-
-double DoubleFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<double>(fact->value) : -1;
-}
-
-std::string TextFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<std::string>(fact->value) : "";
-}
-
-std::string Joined(const std::vector<std::string>& lines) {
-  std::string all;
-  for (const std::string& l : lines) all += l + "\n";
-  return all;
-}
+using test_util::TextFact;
 
 std::string AllText(const Finding& f) {
   return f.title + "\n" + Joined(f.evidence) + f.why + "\n" + Joined(f.fix);

@@ -15,10 +15,14 @@ namespace {
 
 using test_util::Addr;
 using test_util::CheckRule;
+using test_util::DoubleFact;
 using test_util::FactOf;
 using test_util::FindingAbout;
+using test_util::HasFact;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
 using test_util::Process;
+using test_util::TextFact;
 
 // A process with `close_wait` CLOSE_WAIT sockets from clients of its port 8080, the oldest idle
 // for `idle_ms`.
@@ -36,25 +40,6 @@ ProcessSnapshot Leaker(uint64_t close_wait, std::optional<uint64_t> idle_ms,
     p.close_wait_local = {{Addr("10.0.0.1"), 8080, close_wait}};
   }
   return p;
-}
-
-int64_t Int(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-double Double(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<double>(fact->value) : -1;
-}
-std::string Text(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<std::string>(fact->value) : "";
-}
-bool HasFact(const Finding& f, std::string_view name) {
-  for (const Fact& fact : f.facts) {
-    if (fact.name == name) return true;
-  }
-  return false;
 }
 
 std::vector<Finding> RunWith(const Snapshot& s,
@@ -83,21 +68,21 @@ TEST(CloseWaitLeakRuleTest, OldCloseWaitIsAWarningWithEvidence) {
   EXPECT_EQ(f.severity, Severity::kWarning);
   EXPECT_EQ(f.subject, "leaky-app[4242]");
   EXPECT_NE(f.title.find("leaky-app[4242]"), std::string::npos) << f.title;
-  EXPECT_EQ(Int(f, "pid"), 4242);
-  EXPECT_EQ(Text(f, "comm"), "leaky-app");
-  EXPECT_EQ(Text(f, "unit"), "leaky.service");
-  EXPECT_EQ(Int(f, "close_wait"), 12);
-  EXPECT_EQ(Int(f, "sockets"), 13);  // one ESTABLISHED too
-  EXPECT_EQ(Int(f, "close_wait_idle_ms"), 95'000);
-  EXPECT_EQ(Text(f, "top_peer"), "10.0.0.7");
-  EXPECT_EQ(Int(f, "top_peer_count"), 8);
-  EXPECT_EQ(Text(f, "top_local"), "10.0.0.1:8080");
-  EXPECT_EQ(Int(f, "top_local_port"), 8080);
-  EXPECT_EQ(Int(f, "top_local_count"), 12);
-  EXPECT_EQ(Int(f, "open_fds"), 100);
-  EXPECT_EQ(Int(f, "nofile_soft"), 1024);
-  EXPECT_EQ(Int(f, "nofile_hard"), 4096);
-  EXPECT_NEAR(Double(f, "fd_percent"), 100.0 * 100 / 1024, 1e-9);
+  EXPECT_EQ(IntFact(f, "pid"), 4242);
+  EXPECT_EQ(TextFact(f, "comm"), "leaky-app");
+  EXPECT_EQ(TextFact(f, "unit"), "leaky.service");
+  EXPECT_EQ(IntFact(f, "close_wait"), 12);
+  EXPECT_EQ(IntFact(f, "sockets"), 13);  // one ESTABLISHED too
+  EXPECT_EQ(IntFact(f, "close_wait_idle_ms"), 95'000);
+  EXPECT_EQ(TextFact(f, "top_peer"), "10.0.0.7");
+  EXPECT_EQ(IntFact(f, "top_peer_count"), 8);
+  EXPECT_EQ(TextFact(f, "top_local"), "10.0.0.1:8080");
+  EXPECT_EQ(IntFact(f, "top_local_port"), 8080);
+  EXPECT_EQ(IntFact(f, "top_local_count"), 12);
+  EXPECT_EQ(IntFact(f, "open_fds"), 100);
+  EXPECT_EQ(IntFact(f, "nofile_soft"), 1024);
+  EXPECT_EQ(IntFact(f, "nofile_hard"), 4096);
+  EXPECT_NEAR(DoubleFact(f, "fd_percent"), 100.0 * 100 / 1024, 1e-9);
   // One sample: nothing about growth.
   EXPECT_FALSE(HasFact(f, "close_wait_new"));
   const std::string holds =
@@ -151,8 +136,8 @@ TEST(CloseWaitLeakRuleTest, GrowthOverTheIntervalIsEvidence) {
   ASSERT_EQ(findings.size(), 1u);
   const Finding& f = findings[0];
   EXPECT_EQ(f.severity, Severity::kWarning);
-  EXPECT_EQ(Int(f, "close_wait_new"), 5);
-  EXPECT_DOUBLE_EQ(Double(f, "interval_seconds"), 2.0);
+  EXPECT_EQ(IntFact(f, "close_wait_new"), 5);
+  EXPECT_DOUBLE_EQ(DoubleFact(f, "interval_seconds"), 2.0);
   EXPECT_EQ(f.evidence[1],
             "+5 in 2 s (new since the first sample), 10 stayed in CLOSE_WAIT the "
             "whole interval");
@@ -243,7 +228,7 @@ TEST(CloseWaitLeakRuleTest, MinSocketsOverride) {
   EXPECT_TRUE(CheckRule(CloseWaitLeakRule(), s).empty());
   const auto findings = RunWith(s, {{"min_sockets", 3}});
   ASSERT_EQ(findings.size(), 1u);
-  EXPECT_EQ(Int(findings[0], "close_wait"), 3);
+  EXPECT_EQ(IntFact(findings[0], "close_wait"), 3);
   EXPECT_TRUE(RunWith(s, {{"min_sockets", 3}, {"min_idle_seconds", 3601}}).empty());
   // As `--set` gives it.
   DoctorSettings settings;
@@ -280,7 +265,7 @@ TEST(CloseWaitLeakRuleTest, CloseWaitInAcceptQueues) {
   const Finding& f = findings[0];
   EXPECT_EQ(f.subject, "accept queues");
   EXPECT_EQ(f.severity, Severity::kWarning);
-  EXPECT_EQ(Int(f, "close_wait_not_accepted"), 10);
+  EXPECT_EQ(IntFact(f, "close_wait_not_accepted"), 10);
   EXPECT_NE(f.fix[0].find("accept()"), std::string::npos);
 }
 
@@ -294,8 +279,8 @@ TEST(CloseWaitLeakRuleTest, CloseWaitOfUnreadableProcesses) {
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].subject, "unreadable processes");
   EXPECT_EQ(findings[0].severity, Severity::kInfo);  // no age or growth known
-  EXPECT_EQ(Int(findings[0], "close_wait_hidden"), 10);
-  EXPECT_EQ(Int(findings[0], "unreadable_processes"), 3);
+  EXPECT_EQ(IntFact(findings[0], "close_wait_hidden"), 10);
+  EXPECT_EQ(IntFact(findings[0], "unreadable_processes"), 3);
   s.close_wait_hidden = 100;
   findings = CheckRule(CloseWaitLeakRule(), s);
   EXPECT_EQ(findings[0].severity, Severity::kWarning);

@@ -14,23 +14,14 @@ namespace tcpdoctor {
 namespace {
 
 using test_util::CheckRule;
+using test_util::DoubleFact;
 using test_util::FactOf;
 using test_util::FindingAbout;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
 using test_util::Process;
+using test_util::TextFact;
 
-int64_t Int(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-double Double(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<double>(fact->value) : -1;
-}
-std::string Text(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<std::string>(fact->value) : "";
-}
 bool Mentions(const std::vector<std::string>& lines, std::string_view text) {
   for (const std::string& l : lines) {
     if (l.find(text) != std::string::npos) return true;
@@ -76,15 +67,15 @@ TEST(FdExhaustionRuleTest, EvidenceAndFactsOfAPlainProcess) {
   EXPECT_EQ(f.severity, Severity::kCritical);
   EXPECT_EQ(f.subject, "fd-hog[321]");
   EXPECT_EQ(f.title, "fd-hog[321] is at 98 % of its open-file limit (1000 of 1024)");
-  EXPECT_EQ(Int(f, "pid"), 321);
-  EXPECT_EQ(Text(f, "comm"), "fd-hog");
-  EXPECT_EQ(Int(f, "open_fds"), 1000);
-  EXPECT_EQ(Int(f, "nofile_soft"), 1024);
-  EXPECT_EQ(Int(f, "nofile_hard"), 4096);
-  EXPECT_NEAR(Double(f, "fd_percent"), 100.0 * 1000 / 1024, 1e-9);
-  EXPECT_EQ(Int(f, "sockets"), 102);
-  EXPECT_EQ(Int(f, "close_wait"), 100);
-  EXPECT_NEAR(Double(f, "close_wait_percent_of_fds"), 10.0, 1e-9);
+  EXPECT_EQ(IntFact(f, "pid"), 321);
+  EXPECT_EQ(TextFact(f, "comm"), "fd-hog");
+  EXPECT_EQ(IntFact(f, "open_fds"), 1000);
+  EXPECT_EQ(IntFact(f, "nofile_soft"), 1024);
+  EXPECT_EQ(IntFact(f, "nofile_hard"), 4096);
+  EXPECT_NEAR(DoubleFact(f, "fd_percent"), 100.0 * 1000 / 1024, 1e-9);
+  EXPECT_EQ(IntFact(f, "sockets"), 102);
+  EXPECT_EQ(IntFact(f, "close_wait"), 100);
+  EXPECT_NEAR(DoubleFact(f, "close_wait_percent_of_fds"), 10.0, 1e-9);
   const std::vector<std::string> evidence = {
       "open fds: 1000 of soft nofile 1024 (98 %), 24 left; hard limit 4096",
       "fd-hog[321]: `/opt/hog/bin/hog -c x`, user hog",
@@ -114,7 +105,7 @@ TEST(FdExhaustionRuleTest, MostlyCloseWaitPointsAtTheLeak) {
   EXPECT_NE(f.title.find("mostly CLOSE_WAIT"), std::string::npos) << f.title;
   EXPECT_NE(f.why.find("symptom"), std::string::npos);
   EXPECT_NE(f.fix[0].find("close-wait-leak"), std::string::npos);
-  EXPECT_EQ(Text(f, "unit"), "leaker.service");
+  EXPECT_EQ(TextFact(f, "unit"), "leaker.service");
   // A service: LimitNOFILE in its unit; soft == hard: prlimit with a new pair.
   EXPECT_TRUE(Mentions(f.fix, "`systemctl edit leaker.service`, add `LimitNOFILE=65536:65536`"));
   EXPECT_TRUE(Mentions(f.fix, "`prlimit --pid 55 --nofile=65536:65536`"));
@@ -181,9 +172,9 @@ TEST(FdExhaustionRuleTest, HostFileTable) {
   const Finding& f = findings[0];
   EXPECT_EQ(f.subject, "fs.file-max");
   EXPECT_EQ(f.severity, Severity::kWarning);
-  EXPECT_EQ(Int(f, "file_handles"), 80000);
-  EXPECT_EQ(Int(f, "file_max"), 100000);
-  EXPECT_NEAR(Double(f, "file_percent"), 80.0, 1e-9);
+  EXPECT_EQ(IntFact(f, "file_handles"), 80000);
+  EXPECT_EQ(IntFact(f, "file_max"), 100000);
+  EXPECT_NEAR(DoubleFact(f, "file_percent"), 80.0, 1e-9);
   EXPECT_EQ(f.evidence[0], "fs.file-nr: 80000 file handles allocated of fs.file-max 100000 (80 %)");
   EXPECT_TRUE(Mentions(f.fix, "`sysctl -w fs.file-max=200000`"));
   EXPECT_TRUE(Mentions(f.fix, "`fs.file-max = 200000` in /etc/sysctl.d/"));

@@ -16,9 +16,13 @@ namespace tcpdoctor {
 namespace {
 
 using test_util::Addr;
+using test_util::DoubleFact;
 using test_util::FactOf;
 using test_util::FindingAbout;
+using test_util::HasFact;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
+using test_util::TextFact;
 
 // A snapshot whose ip_local_port_range is `low`..`high`, tcp_tw_reuse `reuse`.
 Snapshot WithRange(uint32_t low, uint32_t high, int64_t reuse = 2) {
@@ -49,25 +53,6 @@ DestinationPorts Dest(const Snapshot& s, std::string_view local, std::string_vie
   d.sustainable_rate_per_second =
       free / (d.time_wait_reusable ? s.port_settings.tw_reuse_delay_seconds : 60.0);
   return d;
-}
-
-int64_t IntFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-double DoubleFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<double>(fact->value) : -1;
-}
-std::string StringFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<std::string>(fact->value) : "";
-}
-bool HasFact(const Finding& f, std::string_view name) {
-  for (const Fact& fact : f.facts) {
-    if (fact.name == name) return true;
-  }
-  return false;
 }
 
 std::string AllFix(const Finding& f) {
@@ -138,9 +123,9 @@ TEST(RulePortExhaustionTest, EvidenceFactsAreExact) {
   const Finding* f = FindingAbout(findings, kTo);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity, Severity::kCritical);  // 85 %
-  EXPECT_EQ(StringFact(*f, "destination"), kTo);
-  EXPECT_EQ(StringFact(*f, "local"), "10.0.0.1");
-  EXPECT_EQ(StringFact(*f, "remote"), "10.0.0.9");
+  EXPECT_EQ(TextFact(*f, "destination"), kTo);
+  EXPECT_EQ(TextFact(*f, "local"), "10.0.0.1");
+  EXPECT_EQ(TextFact(*f, "remote"), "10.0.0.9");
   EXPECT_EQ(IntFact(*f, "remote_port"), 443);
   EXPECT_EQ(IntFact(*f, "in_use"), 17);
   EXPECT_EQ(IntFact(*f, "time_wait"), 12);

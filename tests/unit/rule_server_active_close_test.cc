@@ -16,10 +16,14 @@ namespace tcpdoctor {
 namespace {
 
 using test_util::Addr;
+using test_util::DoubleFact;
 using test_util::FactOf;
 using test_util::FindingAbout;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
+using test_util::Joined;
 using test_util::Listener;
+using test_util::TextFact;
 
 ListeningPortTimeWait PortTimeWait(uint16_t port, uint64_t time_wait,
                                    std::vector<EndpointCount> peers = {}) {
@@ -28,24 +32,6 @@ ListeningPortTimeWait PortTimeWait(uint16_t port, uint64_t time_wait,
   p.time_wait = time_wait;
   p.peers = std::move(peers);
   return p;
-}
-
-int64_t IntFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-double DoubleFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<double>(fact->value) : -1;
-}
-std::string StringFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<std::string>(fact->value) : "";
-}
-std::string Joined(const std::vector<std::string>& lines) {
-  std::string text;
-  for (const std::string& line : lines) text += line + "\n";
-  return text;
 }
 
 // A web server on port 80 (nginx, pid 1234, with 4 workers) and `time_wait` of its accepted
@@ -127,9 +113,9 @@ TEST(RuleServerActiveCloseTest, EvidenceFactsAreExact) {
   EXPECT_EQ(IntFact(*f, "port"), 80);
   EXPECT_EQ(IntFact(*f, "time_wait"), 1800);
   EXPECT_DOUBLE_EQ(DoubleFact(*f, "closes_per_second"), 30.0);
-  EXPECT_EQ(StringFact(*f, "process"), "nginx");
+  EXPECT_EQ(TextFact(*f, "comm"), "nginx");
   EXPECT_EQ(IntFact(*f, "pid"), 1234);
-  EXPECT_EQ(StringFact(*f, "top_client"), "10.0.0.5");
+  EXPECT_EQ(TextFact(*f, "top_client"), "10.0.0.5");
   EXPECT_EQ(IntFact(*f, "top_client_time_wait"), 1350);
   EXPECT_EQ(IntFact(*f, "namespace_time_wait"), 1810);
   EXPECT_EQ(IntFact(*f, "tcp_max_tw_buckets"), 131072);
@@ -174,9 +160,9 @@ TEST(RuleServerActiveCloseTest, UnknownOwnerAndOnePortPerFinding) {
   ASSERT_EQ(findings.size(), 2u);
   EXPECT_EQ(findings[0].subject, "port 8080");
   EXPECT_EQ(findings[0].title, "Port 8080 closes its connections first: 5000 TIME_WAIT sockets");
-  EXPECT_EQ(StringFact(findings[0], "process"), "");
+  EXPECT_EQ(TextFact(findings[0], "comm"), "");
   EXPECT_EQ(IntFact(findings[0], "pid"), 0);
-  EXPECT_EQ(StringFact(findings[0], "top_client"), "");
+  EXPECT_EQ(TextFact(findings[0], "top_client"), "");
   EXPECT_EQ(findings[1].subject, "port 443");
 }
 

@@ -16,29 +16,13 @@ namespace tcpdoctor {
 namespace {
 
 using test_util::Addr;
+using test_util::DoubleFact;
 using test_util::FactOf;
+using test_util::HasFact;
 using test_util::HealthySnapshot;
+using test_util::IntFact;
+using test_util::Joined;
 using test_util::SetCounter;
-
-int64_t IntFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
-}
-double DoubleFact(const Finding& f, std::string_view name) {
-  const Fact* fact = FactOf(f, name);
-  return fact != nullptr ? std::get<double>(fact->value) : -1;
-}
-bool HasFact(const Finding& f, std::string_view name) {
-  for (const Fact& fact : f.facts) {
-    if (fact.name == name) return true;
-  }
-  return false;
-}
-std::string Joined(const std::vector<std::string>& lines) {
-  std::string text;
-  for (const std::string& line : lines) text += line + "\n";
-  return text;
-}
 
 // `time_wait` TIME_WAIT sockets in the dump, `tw` timewait minisockets in sockstat, limit
 // `limit`.

@@ -111,4 +111,29 @@ inline const Fact* FactOf(const Finding& f, std::string_view name) {
   return nullptr;
 }
 
+// A fact's value by type; -1 or "" (and a test failure) when the finding lacks it.
+inline int64_t IntFact(const Finding& f, std::string_view name) {
+  const Fact* fact = FactOf(f, name);
+  return fact != nullptr ? std::get<int64_t>(fact->value) : -1;
+}
+inline double DoubleFact(const Finding& f, std::string_view name) {
+  const Fact* fact = FactOf(f, name);
+  return fact != nullptr ? std::get<double>(fact->value) : -1;
+}
+inline std::string TextFact(const Finding& f, std::string_view name) {
+  const Fact* fact = FactOf(f, name);
+  return fact != nullptr ? std::get<std::string>(fact->value) : "";
+}
+// Whether the finding has fact `name` (no test failure when not).
+inline bool HasFact(const Finding& f, std::string_view name) {
+  return std::any_of(f.facts.begin(), f.facts.end(),
+                     [name](const Fact& fact) { return fact.name == name; });
+}
+// Lines joined, each ending in '\n': for searching evidence or fixes.
+inline std::string Joined(const std::vector<std::string>& lines) {
+  std::string all;
+  for (const std::string& l : lines) all += l + "\n";
+  return all;
+}
+
 }  // namespace tcpdoctor::test_util

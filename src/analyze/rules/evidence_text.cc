@@ -44,6 +44,13 @@ std::string PercentText(double percent) {
   return percent >= 10 ? Format("%.0f %%", percent) : Format("%.1f %%", percent);
 }
 
+std::string SysctlFix(std::string_view key, const std::string& value) {
+  const std::string k(key);
+  const bool spaces = value.find(' ') != std::string::npos;
+  return "`sysctl -w " + k + "=" + (spaces ? "\"" + value + "\"" : value) + "`, and the line `" +
+         k + " = " + value + "` in /etc/sysctl.d/90-tcpdoctor.conf to keep it after a reboot";
+}
+
 double Percent(double part, double whole) { return whole > 0 ? 100.0 * part / whole : 0; }
 
 }  // namespace tcpdoctor

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analyze/snapshot.h"
@@ -19,6 +20,10 @@ std::string DurationText(double seconds);
 std::string RateText(double per_second);
 // "96 %", "80.5 %".
 std::string PercentText(double percent);
+// "`sysctl -w KEY=VALUE`, and the line `KEY = VALUE` in /etc/sysctl.d/90-tcpdoctor.conf to keep
+// it after a reboot": the exact commands a fix gives (a value with spaces is quoted for the
+// shell).
+std::string SysctlFix(std::string_view key, const std::string& value);
 // `100 * part / whole`, 0 when whole is 0.
 double Percent(double part, double whole);
 

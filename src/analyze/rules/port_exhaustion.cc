@@ -28,13 +28,6 @@ std::string Fixed(double value, int decimals) {
   return buffer;
 }
 
-// "`sysctl -w KEY=VALUE` (now), and the line `KEY = VALUE` in /etc/sysctl.d/... (at boot)".
-std::string SysctlCommand(const std::string& key, const std::string& value) {
-  const bool spaces = value.find(' ') != std::string::npos;
-  return "`sysctl -w " + key + "=" + (spaces ? "\"" + value + "\"" : value) + "`, and the line `" +
-         key + " = " + value + "` in /etc/sysctl.d/90-tcpdoctor.conf to keep it after a reboot";
-}
-
 // "8080,9000-9010": the form ip_local_reserved_ports takes.
 std::string PortSetText(const PortSet& set) {
   std::string text;
@@ -78,17 +71,17 @@ std::vector<std::string> Fixes(const Snapshot& snapshot, const DestinationPorts&
       std::string step =
           "On this client, let connect() take over TIME_WAIT ports (tcp_tw_reuse is " +
           std::to_string(s.tw_reuse) + (s.tw_reuse == 2 ? ", loopback only" : "") +
-          "): " + SysctlCommand("net.ipv4.tcp_tw_reuse", "1") +
+          "): " + SysctlFix("net.ipv4.tcp_tw_reuse", "1") +
           ". It only affects outgoing connections made with connect(), never inbound ones, "
           "and needs TCP timestamps";
       if (!s.timestamps) {
-        step += ", which are off here: also " + SysctlCommand("net.ipv4.tcp_timestamps", "1");
+        step += ", which are off here: also " + SysctlFix("net.ipv4.tcp_timestamps", "1");
       }
       fix.push_back(step + ".");
     } else if (!s.timestamps) {
       fix.push_back(
           "tcp_tw_reuse cannot take over TIME_WAIT ports because TCP timestamps are off: " +
-          SysctlCommand("net.ipv4.tcp_timestamps", "1") + ".");
+          SysctlFix("net.ipv4.tcp_timestamps", "1") + ".");
     }
   }
   if (const auto wider = WiderRange(s)) {
@@ -97,7 +90,7 @@ std::vector<std::string> Fixes(const Snapshot& snapshot, const DestinationPorts&
                        std::to_string(s.range_high) + " to " + std::to_string(wider->first) + "-" +
                        std::to_string(wider->last) + " (" + std::to_string(wider->size()) +
                        " ports; start and end of different parity): " +
-                       SysctlCommand("net.ipv4.ip_local_port_range", value) + ".";
+                       SysctlFix("net.ipv4.ip_local_port_range", value) + ".";
     // Services listening inside the new range would compete with connect() for their ports.
     PortSet reserved = snapshot.sysctls.ip_local_reserved_ports.value_or(PortSet{});
     std::set<uint16_t> exposed;
@@ -114,7 +107,7 @@ std::vector<std::string> Fixes(const Snapshot& snapshot, const DestinationPorts&
       if (exposed.size() > kMaxPortsListed) ports += ", ...";
       step += " First reserve the ports this host listens on inside it (" + ports +
               "), so that connect() leaves them to the services: " +
-              SysctlCommand("net.ipv4.ip_local_reserved_ports", PortSetText(reserved)) + ".";
+              SysctlFix("net.ipv4.ip_local_reserved_ports", PortSetText(reserved)) + ".";
     }
     fix.push_back(step);
   }

@@ -10,12 +10,6 @@ namespace {
 
 constexpr double kTimeWaitSeconds = 60;  // TCP_TIMEWAIT_LEN: fixed (kernel-facts §1)
 
-// "`sysctl -w KEY=VALUE` (now), and the line `KEY = VALUE` in /etc/sysctl.d/... (at boot)".
-std::string SysctlCommand(const std::string& key, const std::string& value) {
-  return "`sysctl -w " + key + "=" + value + "`, and the line `" + key + " = " + value +
-         "` in /etc/sysctl.d/90-tcpdoctor.conf to keep it after a reboot";
-}
-
 // The listener on `port`, preferring one whose owner is known; nullptr when there is none.
 const ListenerQueue* ListenerOn(const Snapshot& snapshot, uint16_t port) {
   const ListenerQueue* any = nullptr;
@@ -70,7 +64,7 @@ Finding Check(const Snapshot& snapshot, const ListeningPortTimeWait& p, Severity
   f.facts = {{"port", int64_t{p.port}},
              {"time_wait", static_cast<int64_t>(p.time_wait)},
              {"closes_per_second", per_second},
-             {"process", listener != nullptr ? listener->owner_comm : std::string()},
+             {"comm", listener != nullptr ? listener->owner_comm : std::string()},
              {"pid", int64_t{listener != nullptr ? listener->owner_pid : 0}},
              {"top_client", p.peers.empty() ? std::string() : EndpointText(p.peers[0].address, 0)},
              {"top_client_time_wait", static_cast<int64_t>(p.peers.empty() ? 0 : p.peers[0].count)},
@@ -95,7 +89,7 @@ Finding Check(const Snapshot& snapshot, const ListeningPortTimeWait& p, Severity
     f.fix.push_back(
         "This port alone holds a large share of tcp_max_tw_buckets: if the namespace reaches it, "
         "closing sockets skip TIME_WAIT and late segments get RSTs. Raise it, never lower it: " +
-        SysctlCommand("net.ipv4.tcp_max_tw_buckets", std::to_string(*limit * 2)) + ".");
+        SysctlFix("net.ipv4.tcp_max_tw_buckets", std::to_string(*limit * 2)) + ".");
   }
   f.fix.push_back(
       "Do not reach for other sysctls: tcp_tw_reuse only affects outgoing connect(), not "

@@ -18,7 +18,6 @@ namespace {
 constexpr std::string_view kId = "sysctl-audit";
 // net.core.somaxconn's default since 5.4 (128 before).
 constexpr int64_t kModernSomaxconn = 4096;
-constexpr std::string_view kConfFile = "/etc/sysctl.d/90-tcpdoctor.conf";
 
 Finding New(Severity severity, std::string subject, std::string title) {
   Finding f;
@@ -27,12 +26,6 @@ Finding New(Severity severity, std::string subject, std::string title) {
   f.subject = std::move(subject);
   f.title = std::move(title);
   return f;
-}
-
-// "sysctl -w KEY=VALUE" and the sysctl.d line that keeps it.
-std::string SetCommand(std::string_view key, const std::string& value) {
-  return "`sysctl -w " + std::string(key) + "=" + value + "` and `" + std::string(key) + " = " +
-         value + "` in " + std::string(kConfFile);
 }
 
 std::optional<int64_t> ParseInt(std::string_view text) {
@@ -163,7 +156,7 @@ void CheckSomaxconn(const Snapshot& s, std::vector<Finding>& findings) {
       std::to_string(somaxconn) + " and got exactly that" +
       (warn ? ", and their queues overflow." : "; the kernel default is 4096 since 5.4.");
   const std::string want = std::to_string(std::max<int64_t>(kModernSomaxconn, 2 * somaxconn));
-  f.fix.push_back("Raise it: " + SetCommand("net.core.somaxconn", want) + ".");
+  f.fix.push_back("Raise it: " + SysctlFix("net.core.somaxconn", want) + ".");
   f.fix.push_back(
       "Then restart the applications (they must call listen() again) with a backlog that large; "
       "the value only matters at listen() time.");
@@ -203,7 +196,7 @@ void CheckSyncookies(const Snapshot& s, std::vector<Finding>& findings) {
       "With syncookies off, a SYN that finds a listener's SYN queue full (listen backlog + 1 "
       "entries, and 3/4 of tcp_max_syn_backlog for new peers) is dropped; with the default 1, "
       "cookies are sent only then and the connection still succeeds.";
-  f.fix.push_back("Turn them back on: " + SetCommand("net.ipv4.tcp_syncookies", "1") + ".");
+  f.fix.push_back("Turn them back on: " + SysctlFix("net.ipv4.tcp_syncookies", "1") + ".");
   f.topics = {"net.ipv4.tcp_syncookies", "net.ipv4.tcp_max_syn_backlog", "TCPReqQFullDrop"};
   findings.push_back(std::move(f));
 }
@@ -230,7 +223,7 @@ void CheckTwReuse(const Snapshot& s, const RuleSettings& settings, std::vector<F
       "With tcp_tw_reuse = 0, connect() cannot take over a TIME_WAIT port toward the same "
       "destination, so each port stays spent for the full 60 s of TIME_WAIT. Reuse affects only "
       "outgoing connections, never a server's inbound ones.";
-  f.fix.push_back("On this client: " + SetCommand("net.ipv4.tcp_tw_reuse", "1") +
+  f.fix.push_back("On this client: " + SysctlFix("net.ipv4.tcp_tw_reuse", "1") +
                   " (it needs net.ipv4.tcp_timestamps = 1).");
   f.topics = {"net.ipv4.tcp_tw_reuse", "TIME_WAIT", "net.ipv4.ip_local_port_range"};
   findings.push_back(std::move(f));
@@ -309,7 +302,7 @@ void CheckTwBuckets(const Snapshot& s, const RuleSettings& settings,
       const std::string want = std::to_string(TwBucketsReference(s).value_or(
           std::max<int64_t>(static_cast<int64_t>(settings.Get("tw_buckets_floor")), value * 4)));
       f.fix.push_back("Raise it back" + std::string(file != nullptr ? " and delete the line" : "") +
-                      ": " + SetCommand("net.ipv4.tcp_max_tw_buckets", want) +
+                      ": " + SysctlFix("net.ipv4.tcp_max_tw_buckets", want) +
                       ". TIME_WAIT sockets are small; to have fewer, reuse connections "
                       "(keep-alive, pools) instead.");
       f.topics = {"net.ipv4.tcp_max_tw_buckets", "TCPTimeWaitOverflow", "TIME_WAIT"};
@@ -356,7 +349,7 @@ void CheckAbortOnOverflow(const Snapshot& s, std::vector<Finding>& findings) {
       "instead of letting the handshake retry: a short burst becomes connection errors. The "
       "kernel documentation advises enabling it only if you are sure the listener cannot be "
       "tuned to accept faster.";
-  f.fix.push_back("Turn it off: " + SetCommand("net.ipv4.tcp_abort_on_overflow", "0") +
+  f.fix.push_back("Turn it off: " + SysctlFix("net.ipv4.tcp_abort_on_overflow", "0") +
                   "; fix slow accepting or small backlogs in the application instead.");
   f.topics = {"net.ipv4.tcp_abort_on_overflow", "ListenOverflows"};
   findings.push_back(std::move(f));
@@ -380,7 +373,7 @@ void CheckTimestamps(const Snapshot& s, const RuleSettings& settings,
       "connect() may take over a TIME_WAIT port (tcp_tw_reuse) only if the old connection used "
       "timestamps; without them every port stays spent for the 60 s of TIME_WAIT, and PAWS "
       "cannot protect connections against old duplicate segments.";
-  f.fix.push_back("Turn them back on: " + SetCommand("net.ipv4.tcp_timestamps", "1") + ".");
+  f.fix.push_back("Turn them back on: " + SysctlFix("net.ipv4.tcp_timestamps", "1") + ".");
   f.topics = {"net.ipv4.tcp_timestamps", "net.ipv4.tcp_tw_reuse"};
   findings.push_back(std::move(f));
 }

@@ -15,12 +15,6 @@ namespace {
 constexpr double kTimeWaitSeconds = 60;  // TCP_TIMEWAIT_LEN: fixed (kernel-facts §1)
 constexpr const char* kCounter = "TcpExt.TCPTimeWaitOverflow";
 
-// "`sysctl -w KEY=VALUE` (now), and the line `KEY = VALUE` in /etc/sysctl.d/... (at boot)".
-std::string SysctlCommand(const std::string& key, const std::string& value) {
-  return "`sysctl -w " + key + "=" + value + "`, and the line `" + key + " = " + value +
-         "` in /etc/sysctl.d/90-tcpdoctor.conf to keep it after a reboot";
-}
-
 std::string Fixed(double value, int decimals) {
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
@@ -142,7 +136,7 @@ Finding Check(const Snapshot& snapshot, const Observed& o, Severity severity) {
   f.fix.push_back(
       "Raise the limit (never lower it: the kernel documentation says you must "
       "not); each TIME_WAIT minisocket costs a few hundred bytes: " +
-      SysctlCommand("net.ipv4.tcp_max_tw_buckets", std::to_string(suggested)) + ".");
+      SysctlFix("net.ipv4.tcp_max_tw_buckets", std::to_string(suggested)) + ".");
   f.fix.push_back(
       "Not tcp_fin_timeout: it does not shorten TIME_WAIT, which lasts a fixed 60 s; "
       "and not tcp_tw_recycle, removed in Linux 4.12.");
