@@ -66,15 +66,6 @@ Result<std::vector<uint64_t>> CloseWaitInodes(Session& session) {
   return inodes;
 }
 
-Result<std::set<uint16_t>> ListeningPorts(Session& session) {
-  std::set<uint16_t> ports;
-  auto read = session.ReadAllSockets(
-      StateBit(TcpState::kListen), [&](const SocketRecord& r) { ports.insert(r.local_port); },
-      [&] { ports.clear(); });
-  if (!read) return read.TakeError();
-  return ports;
-}
-
 // The sysctl files and whether this kernel has each key. They apply to the host's namespace at
 // boot, so they are audited for the current namespace only (or when --sysctl-root says where).
 Status ReadConfiguredSysctls(const CheckupOptions& opts, const GlobalOptions& options,
@@ -129,7 +120,7 @@ Result<Snapshot> TakeSnapshot(const CheckupOptions& opts, std::optional<double> 
 
   // The owner scan runs while the kernel dumps the sockets.
   io.owners.Prefetch();
-  auto listening = ListeningPorts(session);
+  auto listening = session.ListeningPorts();
   if (!listening) return listening.TakeError();
   SnapshotBuilder builder(PortBudgetSettings::From(snapshot.sysctls), std::move(*listening),
                           session.backlog_known());

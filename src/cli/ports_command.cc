@@ -17,17 +17,6 @@ struct PortsOptions {
 
 constexpr StateMask kNotListening = kAllStates & ~StateBit(TcpState::kListen);
 
-// Ports with a listener, whatever the user filtered: sockets on them are accepted
-// connections, not outgoing ones.
-Result<std::set<uint16_t>> ListeningPorts(Session& session) {
-  std::set<uint16_t> ports;
-  auto read = session.ReadAllSockets(
-      StateBit(TcpState::kListen), [&](const SocketRecord& r) { ports.insert(r.local_port); },
-      [&] { ports.clear(); });
-  if (!read) return read.TakeError();
-  return ports;
-}
-
 Result<std::vector<DestinationPorts>> SamplePorts(Session& session, PortUsageBuilder& builder) {
   builder.Reset();
   auto read = session.ReadSockets(
@@ -47,7 +36,7 @@ Status RunPorts(const PortsOptions& opts, const GlobalOptions& options, CommandI
 
   auto sysctls = ReadSysctls(session.proc());
   if (!sysctls) return sysctls.TakeError();
-  auto listening = ListeningPorts(session);
+  auto listening = session.ListeningPorts();
   if (!listening) return listening.TakeError();
 
   PortsReport report;

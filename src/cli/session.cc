@@ -123,4 +123,13 @@ Result<DumpStats> Session::ReadAllSockets(StateMask states, const RecordSink& si
   return CollectSockets(*source_, filter, sink, restart, io_.warn, extensions);
 }
 
+Result<std::set<uint16_t>> Session::ListeningPorts() {
+  std::set<uint16_t> ports;
+  auto read = ReadAllSockets(
+      StateBit(TcpState::kListen), [&](const SocketRecord& r) { ports.insert(r.local_port); },
+      [&] { ports.clear(); });
+  if (!read) return read.TakeError();
+  return ports;
+}
+
 }  // namespace tcpdoctor

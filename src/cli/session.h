@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "cli/command.h"
 #include "collect/socket_source.h"
@@ -34,9 +35,12 @@ class Session {
   Result<DumpStats> ReadSockets(StateMask states, const RecordSink& sink,
                                 const std::function<void()>& restart);
   // The same without the user's filter: for context a command needs whatever the user
-  // selected (e.g. which ports have listeners). `extensions`: idiag_ext bits to ask for.
+  // selected. `extensions`: idiag_ext bits to ask for.
   Result<DumpStats> ReadAllSockets(StateMask states, const RecordSink& sink,
                                    const std::function<void()>& restart, uint8_t extensions = 0);
+  // The ports with a LISTEN socket, whatever the user's filter: sockets on them are accepted
+  // connections, not outgoing ones. Cheap: the kernel walks only its listening table.
+  Result<std::set<uint16_t>> ListeningPorts();
 
  private:
   Session(const GlobalOptions& options, CommandIo& io, SocketFilter filter,
