@@ -28,6 +28,7 @@ struct CheckupOptions {
   std::vector<std::string> sets;
   std::string config_path;
   bool list_rules = false;
+  bool all = false;         // every finding in full, in text
   std::string sysctl_root;  // hidden: where /etc/sysctl.d etc. are read from ("" = "/")
 };
 
@@ -169,6 +170,7 @@ Status RunCheckup(const CheckupOptions& opts, const GlobalOptions& options, Comm
   report.states = snapshot->states;
   report.findings = RunDoctor(*snapshot, *settings);
   report.rules_checked = AllRules().size();
+  if (opts.all) report.shown_per_rule = 0;
   io.out << (options.json ? CheckupJson(report).dump(2) + "\n" : CheckupText(report));
 
   const auto worst = WorstSeverity(report.findings);
@@ -201,6 +203,9 @@ Command CheckupCommand() {
         sub.add_option("--config", opts->config_path,
                        "Read threshold overrides from FILE: one RULE.KEY=VALUE per line");
         sub.add_flag("--list-rules", opts->list_rules, "List the rules and their thresholds");
+        sub.add_flag("--all", opts->all,
+                     "Show every finding in full (by default 3 per rule and severity, then a "
+                     "count)");
         sub.add_option("--sysctl-root", opts->sysctl_root,
                        "Read /etc/sysctl.d and friends under DIR")
             ->group("");

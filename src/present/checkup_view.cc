@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cstdio>
+#include <map>
+#include <utility>
 
 #include "analyze/doctor.h"
 #include "present/number_text.h"
@@ -72,15 +74,32 @@ std::string CheckupText(const CheckupReport& report) {
              : ", one sample (no rates: -i 0)\n";
   out += StateSummary(report.states) + "\n";
   size_t counts[3] = {0, 0, 0};
-  for (const Finding& f : report.findings) {
-    ++counts[static_cast<int>(f.severity)];
+  for (const Finding& f : report.findings) ++counts[static_cast<int>(f.severity)];
+  // Findings come grouped by severity, then rule: count each group as it goes.
+  std::map<std::pair<Severity, std::string>, size_t> seen;
+  for (size_t i = 0; i < report.findings.size(); ++i) {
+    const Finding& f = report.findings[i];
+    const size_t n = ++seen[{f.severity, f.id}];
+    if (report.shown_per_rule != 0 && n > report.shown_per_rule) {
+      const bool last_of_group = i + 1 == report.findings.size() ||
+                                 report.findings[i + 1].id != f.id ||
+                                 report.findings[i + 1].severity != f.severity;
+      if (last_of_group) {
+        out += "\n" + Upper(SeverityName(f.severity)) + "  ... and " +
+               Plural(n - report.shown_per_rule, "more [" + f.id + "] finding",
+                      "more [" + f.id + "] findings") +
+               " like the above (all of them: --all or --json)\n";
+      }
+      continue;
+    }
     out += "\n" + Upper(SeverityName(f.severity)) + "  " + f.title + "  [" + f.id + "]\n";
-    for (const std::string& line : f.evidence) AppendWrapped(out, std::string(kIndent) + "- ", line);
+    for (const std::string& line : f.evidence)
+      AppendWrapped(out, std::string(kIndent) + "- ", line);
     if (!f.why.empty()) AppendWrapped(out, std::string(kIndent) + "why: ", f.why);
     for (size_t i = 0; i < f.fix.size(); ++i) {
-      AppendWrapped(out, std::string(kIndent) + (i == 0 ? "fix: " : "     ") +
-                             std::to_string(i + 1) + ". ",
-                    f.fix[i]);
+      AppendWrapped(
+          out, std::string(kIndent) + (i == 0 ? "fix: " : "     ") + std::to_string(i + 1) + ". ",
+          f.fix[i]);
     }
     if (!f.topics.empty()) {
       std::string topics;
@@ -105,10 +124,14 @@ nlohmann::ordered_json FindingJson(const Finding& f) {
   for (const Fact& fact : f.facts) {
     std::visit([&](const auto& v) { data[fact.name] = v; }, fact.value);
   }
-  return {{"id", f.id},         {"severity", SeverityName(f.severity)},
-          {"subject", f.subject}, {"title", f.title},
-          {"evidence", f.evidence}, {"data", data},
-          {"why", f.why},         {"fix", f.fix},
+  return {{"id", f.id},
+          {"severity", SeverityName(f.severity)},
+          {"subject", f.subject},
+          {"title", f.title},
+          {"evidence", f.evidence},
+          {"data", data},
+          {"why", f.why},
+          {"fix", f.fix},
           {"explain", f.topics}};
 }
 

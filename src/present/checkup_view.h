@@ -18,6 +18,10 @@ struct CheckupReport {
   StateCounts states;
   std::vector<Finding> findings;  // most severe first
   size_t rules_checked = 0;
+  // Text only: how many findings of one rule and severity are shown in full (0: all); the
+  // rest are summed up in one line, so that a host with 40 leaking processes still fits a
+  // screen. JSON always has them all.
+  size_t shown_per_rule = 3;
 };
 
 // "ok", "warning" or "critical": the worst finding's severity, info counting as ok.

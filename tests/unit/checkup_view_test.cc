@@ -74,6 +74,35 @@ TEST(CheckupViewTest, LongLinesWrapUnderTheirIndent) {
       << text;
 }
 
+// 5 findings of one rule: 3 in full, then one line for the other 2; the verdict counts all.
+TEST(CheckupViewTest, ManyFindingsOfOneRuleAreSummedUpAfterThree) {
+  std::vector<Finding> findings;
+  for (int i = 0; i < 5; ++i) {
+    Finding f = Sample(Severity::kCritical, "close-wait-leak", "p[" + std::to_string(i) + "]");
+    f.title = "title " + std::to_string(i);
+    findings.push_back(f);
+  }
+  findings.push_back(Sample(Severity::kWarning, "fd-exhaustion", "p[0]"));
+  const std::string text = CheckupText(Report(findings));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(text.find("CRITICAL  title " + std::to_string(i)), std::string::npos) << text;
+  }
+  EXPECT_EQ(text.find("title 3"), std::string::npos) << text;
+  EXPECT_EQ(text.find("title 4"), std::string::npos) << text;
+  const size_t more = text.find(
+      "CRITICAL  ... and 2 more [close-wait-leak] findings like the above (all of them: --all "
+      "or --json)\n");
+  ASSERT_NE(more, std::string::npos) << text;
+  EXPECT_LT(more, text.find("WARNING  "));
+  EXPECT_NE(text.find("CRITICAL: 5 critical, 1 warning, 0 info"), std::string::npos) << text;
+
+  CheckupReport all = Report(findings);
+  all.shown_per_rule = 0;
+  const std::string full = CheckupText(all);
+  EXPECT_NE(full.find("title 4"), std::string::npos);
+  EXPECT_EQ(full.find("more [close-wait-leak]"), std::string::npos);
+}
+
 TEST(CheckupViewTest, InfoOnlyIsStillOk) {
   EXPECT_EQ(CheckupStatus({Sample(Severity::kInfo, "a", "b")}), "ok");
   EXPECT_EQ(
