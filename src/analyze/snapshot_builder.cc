@@ -21,7 +21,6 @@ SnapshotBuilder::SnapshotBuilder(PortBudgetSettings settings, std::set<uint16_t>
                                  bool backlog_known)
     : settings_(settings),
       listening_ports_(listening_ports),
-      backlog_known_(backlog_known),
       listeners_(backlog_known),
       ports_(settings, std::move(listening_ports)) {}
 

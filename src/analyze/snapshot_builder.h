@@ -56,7 +56,6 @@ class SnapshotBuilder {
 
   PortBudgetSettings settings_;
   std::set<uint16_t> listening_ports_;
-  bool backlog_known_;
   std::vector<uint64_t> earlier_close_wait_;  // sorted
   bool has_earlier_ = false;                  // there was an earlier sample
 
