@@ -41,8 +41,9 @@ void SnapshotBuilder::Add(const SocketRecord& r) {
       break;
     case TcpState::kTimeWait:
       if (accepted) {
-        ++listening_time_wait_counts_[r.local_port];
-        listening_time_wait_[r.local_port].Add(r.remote, 0);
+        PortTimeWait& port = listening_time_wait_[r.local_port];
+        ++port.count;
+        port.clients.Add(r.remote, 0);
       }
       break;
     case TcpState::kFinWait2:
@@ -71,7 +72,6 @@ void SnapshotBuilder::Reset() {
   listeners_.Reset();
   ports_.Reset();
   listening_time_wait_.clear();
-  listening_time_wait_counts_.clear();
   fin_wait2_peers_ = {};
   last_ack_peers_ = {};
   fin_wait2_orphaned_ = 0;
@@ -87,9 +87,8 @@ void SnapshotBuilder::Finish(const SocketOwners* owners,
   into.listeners = listeners_.Take();
   into.destinations = ports_.Take();
   into.listening_time_wait.clear();
-  for (const auto& [port, count] : listening_time_wait_counts_) {
-    into.listening_time_wait.push_back(
-        {port, count, listening_time_wait_[port].Top(kTopEndpoints)});
+  for (const auto& [port, tw] : listening_time_wait_) {
+    into.listening_time_wait.push_back({port, tw.count, tw.clients.Top(kTopEndpoints)});
   }
   std::sort(into.listening_time_wait.begin(), into.listening_time_wait.end(),
             [](const ListeningPortTimeWait& a, const ListeningPortTimeWait& b) {

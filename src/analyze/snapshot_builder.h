@@ -62,8 +62,11 @@ class SnapshotBuilder {
   StateCounts states_;
   ListenerQueueBuilder listeners_;
   PortUsageBuilder ports_;
-  std::unordered_map<uint16_t, EndpointTally> listening_time_wait_;
-  std::unordered_map<uint16_t, uint64_t> listening_time_wait_counts_;
+  struct PortTimeWait {
+    uint64_t count = 0;
+    EndpointTally clients;
+  };
+  std::unordered_map<uint16_t, PortTimeWait> listening_time_wait_;
   EndpointTally fin_wait2_peers_;
   EndpointTally last_ack_peers_;
   uint64_t fin_wait2_orphaned_ = 0;

@@ -117,19 +117,6 @@ int64_t SsAcceptQueue(uint16_t port) {
   return -1;
 }
 
-// `n` connections to `listener` at `at`: the clients and the accepted ends.
-void Connect(int listener, const Endpoint& at, int n, std::vector<UniqueFd>& clients,
-             std::vector<UniqueFd>& servers) {
-  for (int i = 0; i < n; ++i) {
-    Connection c = ConnectAndWait(at);
-    ASSERT_TRUE(c.fd) << "connect: " << c.error;
-    UniqueFd s = AcceptOne(listener);
-    ASSERT_TRUE(s);
-    clients.push_back(std::move(c.fd));
-    servers.push_back(std::move(s));
-  }
-}
-
 // Every server end has received its client's FIN: CLOSE_WAIT.
 bool AllCloseWait(const std::vector<UniqueFd>& servers) {
   for (const UniqueFd& s : servers) {
@@ -199,8 +186,8 @@ TEST(DoctorCloseWaitLeakTest, LeakerNearItsFdLimitIsCritical) {
     ASSERT_TRUE(listener);
     const Clock::time_point connect_start = Clock::now();
     std::vector<UniqueFd> clients, leaked, few;
-    ASSERT_NO_FATAL_FAILURE(Connect(listener.get(), at, kLeaked, clients, leaked));
-    ASSERT_NO_FATAL_FAILURE(Connect(listener.get(), at, kFew, clients, few));
+    ASSERT_NO_FATAL_FAILURE(ConnectPairs(listener.get(), at, kLeaked, clients, leaked));
+    ASSERT_NO_FATAL_FAILURE(ConnectPairs(listener.get(), at, kFew, clients, few));
     const Clock::time_point connect_end = Clock::now();
     clients.clear();
     ASSERT_TRUE(WaitUntil([&] { return AllCloseWait(leaked) && AllCloseWait(few); }));
@@ -409,8 +396,10 @@ TEST(DoctorAbortedClosesTest, LingerZeroAndUnreadDataClosesDuringTheInterval) {
     const UniqueFd listener = Listen(Loopback(), 64, &at);
     ASSERT_TRUE(listener);
     std::vector<UniqueFd> linger_clients, linger_servers, unread_clients, unread_servers;
-    ASSERT_NO_FATAL_FAILURE(Connect(listener.get(), at, kLinger, linger_clients, linger_servers));
-    ASSERT_NO_FATAL_FAILURE(Connect(listener.get(), at, kUnread, unread_clients, unread_servers));
+    ASSERT_NO_FATAL_FAILURE(
+        ConnectPairs(listener.get(), at, kLinger, linger_clients, linger_servers));
+    ASSERT_NO_FATAL_FAILURE(
+        ConnectPairs(listener.get(), at, kUnread, unread_clients, unread_servers));
     for (const UniqueFd& c : unread_clients) ASSERT_EQ(::send(c.get(), "x", 1, 0), 1);
     ASSERT_TRUE(WaitUntil([&] {
       for (const UniqueFd& s : unread_servers) {

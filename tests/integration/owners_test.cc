@@ -72,19 +72,6 @@ std::map<pid_t, int> SsSocketsPerPid() {
   return per_pid;
 }
 
-// n connected pairs to `listener` at `at`: clients and accepted server ends.
-void Connect(int listener, const Endpoint& at, int n, std::vector<UniqueFd>& clients,
-             std::vector<UniqueFd>& servers) {
-  for (int i = 0; i < n; ++i) {
-    Connection c = ConnectAndWait(at);
-    ASSERT_TRUE(c.fd) << "connect: " << c.error;
-    UniqueFd s = AcceptOne(listener);
-    ASSERT_TRUE(s);
-    clients.push_back(std::move(c.fd));
-    servers.push_back(std::move(s));
-  }
-}
-
 std::vector<int> Fds(const std::vector<UniqueFd>& fds, int extra = -1) {
   std::vector<int> out;
   for (const UniqueFd& fd : fds) out.push_back(fd.get());
@@ -112,15 +99,16 @@ TEST(OwnersTest, EveryProcessGetsExactlyItsSockets) {
     UniqueFd alpha_listener = Listen(Loopback(), 16, &alpha_at);
     ASSERT_TRUE(alpha_listener);
     std::vector<UniqueFd> beta_clients, alpha_servers;
-    ASSERT_NO_FATAL_FAILURE(
-        Connect(alpha_listener.get(), alpha_at, kAlphaConnections, beta_clients, alpha_servers));
+    ASSERT_NO_FATAL_FAILURE(ConnectPairs(alpha_listener.get(), alpha_at, kAlphaConnections,
+                                         beta_clients, alpha_servers));
     // leaker-gamma never closes what its peers closed: CLOSE_WAIT; the peers' ends are
     // orphans in FIN_WAIT2 that no process holds.
     Endpoint gamma_at;
     UniqueFd gamma_listener = Listen(Loopback(), 16, &gamma_at);
     ASSERT_TRUE(gamma_listener);
     std::vector<UniqueFd> peers, gamma_servers;
-    ASSERT_NO_FATAL_FAILURE(Connect(gamma_listener.get(), gamma_at, kLeaked, peers, gamma_servers));
+    ASSERT_NO_FATAL_FAILURE(
+        ConnectPairs(gamma_listener.get(), gamma_at, kLeaked, peers, gamma_servers));
     peers.clear();
     // fd-hog has almost no fds left under its soft limit.
     Endpoint hog_at;
@@ -292,9 +280,10 @@ TEST(OwnersTest, WithoutRootOnlyOwnProcessesAreAttributedAndTheRestIsCounted) {
     UniqueFd nobody_listener = Listen(Loopback(), 8, &nobody_at);
     ASSERT_TRUE(root_listener && nobody_listener);
     std::vector<UniqueFd> root_clients, root_servers, nobody_clients, nobody_servers;
-    ASSERT_NO_FATAL_FAILURE(Connect(root_listener.get(), root_at, 2, root_clients, root_servers));
     ASSERT_NO_FATAL_FAILURE(
-        Connect(nobody_listener.get(), nobody_at, 3, nobody_clients, nobody_servers));
+        ConnectPairs(root_listener.get(), root_at, 2, root_clients, root_servers));
+    ASSERT_NO_FATAL_FAILURE(
+        ConnectPairs(nobody_listener.get(), nobody_at, 3, nobody_clients, nobody_servers));
     std::vector<int> root_fds = Fds(root_clients, root_listener.get());
     for (int fd : Fds(root_servers)) root_fds.push_back(fd);
     std::vector<int> nobody_fds = Fds(nobody_clients, nobody_listener.get());

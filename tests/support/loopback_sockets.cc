@@ -167,4 +167,16 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
   }
 }
 
+void ConnectPairs(int listener, const Endpoint& at, int n, std::vector<UniqueFd>& clients,
+                  std::vector<UniqueFd>& servers) {
+  for (int i = 0; i < n; ++i) {
+    Connection c = ConnectAndWait(at);
+    ASSERT_TRUE(c.fd) << "connect: " << c.error;
+    UniqueFd s = AcceptOne(listener);
+    ASSERT_TRUE(s);
+    clients.push_back(std::move(c.fd));
+    servers.push_back(std::move(s));
+  }
+}
+
 }  // namespace tcpdoctor::itest

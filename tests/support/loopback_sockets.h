@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "support/endpoint.h"
 #include "support/socket_tuple.h"
@@ -39,6 +40,11 @@ Connection ConnectAndWait(const Endpoint& to);
 
 // accept() on a listener, waiting at most 2 s. Empty on timeout or error (test failure).
 UniqueFd AcceptOne(int listener);
+
+// `n` connections to `listener` at `at`, each accepted: the client ends are appended to
+// `clients`, the accepted ends to `servers`. Uses gtest assertions.
+void ConnectPairs(int listener, const Endpoint& at, int n, std::vector<UniqueFd>& clients,
+                  std::vector<UniqueFd>& servers);
 
 // `first` closes, its peer `second` reads the EOF and closes too, so that `first`'s tuple is
 // left in TIME_WAIT (client first: on the client's port; server first: on the listener's).

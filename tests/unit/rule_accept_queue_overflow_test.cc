@@ -21,14 +21,8 @@ using test_util::IntFact;
 using test_util::Joined;
 using test_util::Listener;
 using test_util::SetCounter;
+using test_util::SettingsWith;
 using test_util::TextFact;
-
-RuleSettings With(const Rule& rule, std::string_view key, double value) {
-  std::map<std::string, double, std::less<>> values;
-  for (const RuleParam& p : rule.params) values.emplace(std::string(p.key), p.value);
-  values[std::string(key)] = value;
-  return RuleSettings(std::move(values));
-}
 
 TEST(AcceptQueueOverflowRule, HealthyNamespaceSaysNothing) {
   Snapshot s = HealthySnapshot();
@@ -97,7 +91,7 @@ TEST(AcceptQueueOverflowRule, SeverityFollowsTheOverflowRate) {
   EXPECT_EQ(findings[0].severity, Severity::kCritical) << "10/s";
 
   const Rule rule = AcceptQueueOverflowRule();
-  findings = rule.check(s, With(rule, "critical_per_second", 11));
+  findings = rule.check(s, SettingsWith(rule, "critical_per_second", 11));
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].severity, Severity::kWarning) << "--set critical_per_second=11";
 }
@@ -154,13 +148,13 @@ TEST(AcceptQueueOverflowRule, MinOverflowsIsAThreshold) {
   s.listeners.push_back(Listener("0.0.0.0", 80, 1, 511));
   SetCounter(s, "TcpExt.ListenOverflows", 40, 4);
   const Rule rule = AcceptQueueOverflowRule();
-  EXPECT_EQ(rule.check(s, With(rule, "min_overflows", 4)).size(), 1u) << "at the threshold";
-  EXPECT_TRUE(rule.check(s, With(rule, "min_overflows", 5)).empty()) << "below it";
-  EXPECT_TRUE(rule.check(s, With(rule, "min_overflows", 0)).size() == 1u);
+  EXPECT_EQ(rule.check(s, SettingsWith(rule, "min_overflows", 4)).size(), 1u) << "at the threshold";
+  EXPECT_TRUE(rule.check(s, SettingsWith(rule, "min_overflows", 5)).empty()) << "below it";
+  EXPECT_TRUE(rule.check(s, SettingsWith(rule, "min_overflows", 0)).size() == 1u);
   SetCounter(s, "TcpExt.ListenOverflows", 40, 0);
   s.deltas.emplace();
   s.deltas->Add(CounterDelta{"TcpExt", "ListenOverflows", DeltaStatus::kKnown, 0});
-  EXPECT_TRUE(rule.check(s, With(rule, "min_overflows", 0)).empty()) << "0 never overflows";
+  EXPECT_TRUE(rule.check(s, SettingsWith(rule, "min_overflows", 0)).empty()) << "0 never overflows";
 }
 
 TEST(AcceptQueueOverflowRule, SomaxconnCapSaysListenMustBeCalledAgain) {

@@ -24,17 +24,11 @@ using test_util::IntFact;
 using test_util::Joined;
 using test_util::Process;
 using test_util::SetCounter;
+using test_util::SettingsWith;
 using test_util::TextFact;
 
 std::string AllText(const Finding& f) {
   return f.title + "\n" + Joined(f.evidence) + f.why + "\n" + Joined(f.fix);
-}
-
-RuleSettings With(const Rule& rule, std::string_view key, double value) {
-  std::map<std::string, double, std::less<>> values;
-  for (const RuleParam& p : rule.params) values.emplace(std::string(p.key), p.value);
-  values[std::string(key)] = value;
-  return RuleSettings(std::move(values));
 }
 
 void SetSockstat(Snapshot& s, uint64_t orphan, uint64_t mem) {
@@ -97,7 +91,7 @@ TEST(ClosePileupRule, OwnedThresholdEdgeAndOverride) {
   EXPECT_EQ(CheckRule(rule, s).size(), 1u) << "100";
   s = HealthySnapshot();
   HoldFinWait2(s, Process(10, "a"), 5);
-  const auto findings = rule.check(s, With(rule, "fin_wait2_owned_min", 5));
+  const auto findings = rule.check(s, SettingsWith(rule, "fin_wait2_owned_min", 5));
   ASSERT_EQ(findings.size(), 1u) << "--set fin_wait2_owned_min=5";
   EXPECT_EQ(IntFact(findings[0], "fin_wait2"), 5);
 }
@@ -162,7 +156,7 @@ TEST(ClosePileupRule, LastAckPileUpNamesThePeers) {
   s.states.Add(TcpState::kLastAck, 99);
   EXPECT_TRUE(CheckRule(ClosePileupRule(), s).empty());
   const Rule rule = ClosePileupRule();
-  EXPECT_EQ(rule.check(s, With(rule, "unacked_fin_min", 99)).size(), 1u);
+  EXPECT_EQ(rule.check(s, SettingsWith(rule, "unacked_fin_min", 99)).size(), 1u);
 }
 
 TEST(ClosePileupRule, FinWait1AndClosingEachHaveAFinding) {
@@ -194,7 +188,7 @@ TEST(ClosePileupRule, OrphansAgainstTcpMaxOrphans) {
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].severity, Severity::kCritical) << "50 %";
   const Rule rule = ClosePileupRule();
-  EXPECT_EQ(rule.check(s, With(rule, "orphans_critical_percent", 60))[0].severity,
+  EXPECT_EQ(rule.check(s, SettingsWith(rule, "orphans_critical_percent", 60))[0].severity,
             Severity::kWarning);
 }
 

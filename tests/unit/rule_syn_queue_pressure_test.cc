@@ -21,14 +21,8 @@ using test_util::IntFact;
 using test_util::Joined;
 using test_util::Listener;
 using test_util::SetCounter;
+using test_util::SettingsWith;
 using test_util::TextFact;
-
-RuleSettings With(const Rule& rule, std::string_view key, double value) {
-  std::map<std::string, double, std::less<>> values;
-  for (const RuleParam& p : rule.params) values.emplace(std::string(p.key), p.value);
-  values[std::string(key)] = value;
-  return RuleSettings(std::move(values));
-}
 
 ListenerQueue WithSynRecv(ListenerQueue l, uint32_t syn_recv) {
   l.syn_recv = syn_recv;
@@ -73,7 +67,8 @@ TEST(SynQueuePressureRule, OneBelowTheLimitIsNotFullAndSmallQueuesNeverNearlyFul
   s.listeners.push_back(WithSynRecv(Listener("0.0.0.0", 8000, 0, 8), 8));  // 8 of 9
   EXPECT_TRUE(CheckRule(SynQueuePressureRule(), s).empty()) << "89 % but fewer than min_syn_recv";
   const Rule rule = SynQueuePressureRule();
-  EXPECT_EQ(rule.check(s, With(rule, "min_syn_recv", 8)).size(), 1u) << "--set min_syn_recv=8";
+  EXPECT_EQ(rule.check(s, SettingsWith(rule, "min_syn_recv", 8)).size(), 1u)
+      << "--set min_syn_recv=8";
 }
 
 TEST(SynQueuePressureRule, NearPercentIsAThreshold) {
@@ -87,7 +82,7 @@ TEST(SynQueuePressureRule, NearPercentIsAThreshold) {
   EXPECT_NE(findings[0].title.find("nearly full"), std::string::npos);
   s.listeners.back().syn_recv = 79;
   EXPECT_TRUE(CheckRule(rule, s).empty()) << "79 %";
-  EXPECT_EQ(rule.check(s, With(rule, "near_percent", 79)).size(), 1u);
+  EXPECT_EQ(rule.check(s, SettingsWith(rule, "near_percent", 79)).size(), 1u);
 }
 
 TEST(SynQueuePressureRule, CookiesOffMakesPressureAWarningAndDropsByRate) {
@@ -117,7 +112,8 @@ TEST(SynQueuePressureRule, CookiesOffMakesPressureAWarningAndDropsByRate) {
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].severity, Severity::kCritical) << "10/s";
   const Rule rule = SynQueuePressureRule();
-  EXPECT_EQ(rule.check(s, With(rule, "critical_per_second", 20))[0].severity, Severity::kWarning);
+  EXPECT_EQ(rule.check(s, SettingsWith(rule, "critical_per_second", 20))[0].severity,
+            Severity::kWarning);
 }
 
 TEST(SynQueuePressureRule, MaxSynBacklogLowersTheLimitOnlyWithCookiesOff) {

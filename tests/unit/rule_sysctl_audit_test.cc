@@ -24,14 +24,8 @@ using test_util::IntFact;
 using test_util::Joined;
 using test_util::Listener;
 using test_util::SetCounter;
+using test_util::SettingsWith;
 using test_util::TextFact;
-
-RuleSettings With(const Rule& rule, std::string_view key, double value) {
-  std::map<std::string, double, std::less<>> values;
-  for (const RuleParam& p : rule.params) values.emplace(std::string(p.key), p.value);
-  values[std::string(key)] = value;
-  return RuleSettings(std::move(values));
-}
 
 Snapshot::ConfiguredSysctl Setting(std::string key, std::string value, int line,
                                    std::string comment = "", bool exists = true,
@@ -135,7 +129,7 @@ TEST(SysctlAuditRule, TwReuseOffWithABusyDestination) {
   EXPECT_NE(f.why.find("never a server's inbound"), std::string::npos) << f.why;
   const Rule rule = SysctlAuditRule();
   s.destinations[0].in_use = 8470;  // 30 %
-  EXPECT_EQ(rule.check(s, With(rule, "tw_reuse_destination_percent", 30)).size(), 1u);
+  EXPECT_EQ(rule.check(s, SettingsWith(rule, "tw_reuse_destination_percent", 30)).size(), 1u);
 }
 
 TEST(SysctlAuditRule, LoweredTwBucketsAgainstTcpMaxOrphans) {
@@ -179,7 +173,7 @@ TEST(SysctlAuditRule, LoweredTwBucketsInAChildNamespaceUsesTheFloor) {
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].subject, "net.ipv4.tcp_max_tw_buckets");
   const Rule rule = SysctlAuditRule();
-  EXPECT_TRUE(rule.check(s, With(rule, "tw_buckets_floor", 1000)).empty());
+  EXPECT_TRUE(rule.check(s, SettingsWith(rule, "tw_buckets_floor", 1000)).empty());
   // TCPTimeWaitOverflow rising: a warning.
   SetCounter(s, "TcpExt.TCPTimeWaitOverflow", 10, 3);
   findings = CheckRule(SysctlAuditRule(), s);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,14 @@ inline ListenerQueue Listener(std::string_view address, uint16_t port, uint32_t 
 // gtest's Test::Run.)
 inline std::vector<Finding> CheckRule(const Rule& rule, const Snapshot& s) {
   return rule.check(s, rule.Defaults());
+}
+
+// The rule's defaults with `key` set to `value`, as `--set RULE.KEY=VALUE` would.
+inline RuleSettings SettingsWith(const Rule& rule, std::string_view key, double value) {
+  std::map<std::string, double, std::less<>> values;
+  for (const RuleParam& p : rule.params) values.emplace(std::string(p.key), p.value);
+  values[std::string(key)] = value;
+  return RuleSettings(std::move(values));
 }
 
 // The one finding about `subject`, or nullptr.
