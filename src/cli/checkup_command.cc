@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -45,7 +44,7 @@ Result<DoctorSettings> BuildSettings(const CheckupOptions& opts) {
     if (!in) {
       const int err = errno;
       return Error{err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kPermission,
-                   "cannot read " + opts.config_path + ": " + std::strerror(err), err, "--config",
+                   "cannot read " + opts.config_path, err, "--config",
                    "give a readable file of RULE.KEY=VALUE lines"};
     }
     const std::string text(std::istreambuf_iterator<char>(in), {});

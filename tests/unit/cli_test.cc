@@ -206,6 +206,13 @@ TEST(CliTest, CheckupUsageErrorsExitThree) {
     EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << line << run.err;
   }
   EXPECT_EQ(Tcpdoctor({"chekup"}).code, kExitUsage);
+  // The cause is said once.
+  const CliRun missing = Tcpdoctor({"checkup", "--config", "/nonexistent/td.conf"});
+  EXPECT_NE(missing.err.find("cannot read /nonexistent/td.conf: No such file or directory"),
+            std::string::npos)
+      << missing.err;
+  EXPECT_EQ(missing.err.find("No such file or directory: No such"), std::string::npos)
+      << missing.err;
 }
 
 TEST(CliTest, MissingReplayFileIsARunTimeFailure) {
