@@ -4,6 +4,7 @@
 // destinations and processes, never with sockets.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -61,6 +62,8 @@ struct Snapshot {
   std::string netns_label;  // "current", a name, or a container
   // 0 with one sample; then rates and growth are unknown (nullopt / equal counts).
   double interval_seconds = 0;
+  // When the later sample's counters were read.
+  std::chrono::steady_clock::time_point taken;
 
   // The socket dump is taken once, at the end of the interval; the earlier sample has only the
   // counters and the CLOSE_WAIT sockets' identities.
@@ -82,6 +85,8 @@ struct Snapshot {
   uint32_t unreadable_processes = 0;       // processes whose fds we could not read (not root)
   uint64_t close_wait_not_accepted = 0;    // CLOSE_WAIT still in an accept queue (no owner yet)
   uint64_t close_wait_hidden = 0;          // CLOSE_WAIT held by a process we could not read
+  // The inodes of the CLOSE_WAIT sockets, sorted: a later snapshot's earlier sample.
+  std::vector<uint64_t> close_wait_inodes;
 
   // Close states: peer addresses (port 0) most first, at most 5 each; FIN_WAIT2 split by
   // whether the application still holds the socket (after shutdown(): no timeout) or closed it

@@ -1,22 +1,14 @@
 // `tcpdoctor checkup` (and `tcpdoctor` alone): one snapshot of the namespace, every rule, the
 // findings most severe first, and a Nagios exit code.
-#include <linux/inet_diag.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <chrono>
 #include <fstream>
 #include <iterator>
-#include <set>
 
 #include "analyze/doctor.h"
-#include "analyze/snapshot_builder.h"
+#include "cli/checkup_snapshot.h"
 #include "cli/commands.h"
 #include "cli/interval.h"
 #include "cli/session.h"
-#include "collect/proc_net_counters.h"
-#include "collect/sysctl_config.h"
-#include "collect/sysctl_reader.h"
 #include "present/checkup_view.h"
 
 namespace tcpdoctor {
@@ -30,12 +22,6 @@ struct CheckupOptions {
   bool all = false;         // every finding in full, in text
   std::string sysctl_root;  // hidden: where /etc/sysctl.d etc. are read from ("" = "/")
 };
-
-constexpr uint8_t kTcpInfo = 1 << (INET_DIAG_INFO - 1);
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 Result<DoctorSettings> BuildSettings(const CheckupOptions& opts) {
   DoctorSettings settings;
@@ -56,94 +42,28 @@ Result<DoctorSettings> BuildSettings(const CheckupOptions& opts) {
   return settings;
 }
 
-// The inodes of the CLOSE_WAIT sockets now: the earlier sample, to tell growth from old ones.
-Result<std::vector<uint64_t>> CloseWaitInodes(Session& session) {
-  std::vector<uint64_t> inodes;
-  auto read = session.ReadAllSockets(
-      StateBit(TcpState::kCloseWait), [&](const SocketRecord& r) { inodes.push_back(r.inode); },
-      [&] { inodes.clear(); });
-  if (!read) return read.TakeError();
-  return inodes;
-}
-
-// The sysctl files and whether this kernel has each key. They apply to the host's namespace at
-// boot, so they are audited for the current namespace only (or when --sysctl-root says where).
-Status ReadConfiguredSysctls(const CheckupOptions& opts, const GlobalOptions& options,
-                             const ProcFs& proc, CommandIo& io, Snapshot& snapshot) {
-  if (opts.sysctl_root.empty() && (options.netns_given || options.all_netns)) return Ok{};
-  auto config = ReadSysctlConfig(opts.sysctl_root.empty() ? "/" : opts.sysctl_root);
-  if (!config) {
-    io.warn(config.error().ToString() + "; sysctl files not audited");
-    return Ok{};
-  }
-  for (const std::string& problem : config->problems) io.warn(problem);
-  for (SysctlSetting& s : config->settings) {
-    const bool exists = KeyExists(proc, s.key);
-    snapshot.sysctl_config.push_back({std::move(s), exists});
-  }
-  return Ok{};
-}
-
-Result<Snapshot> TakeSnapshot(const CheckupOptions& opts, std::optional<double> interval,
-                              const GlobalOptions& options, CommandIo& io) {
+Result<Snapshot> TakeCheckupSnapshot(const CheckupOptions& opts, std::optional<double> interval,
+                                     const GlobalOptions& options, CommandIo& io) {
   auto opened = Session::Open(options, io);
   if (!opened) return opened.TakeError();
   Session& session = **opened;
-  Snapshot snapshot;
-  snapshot.netns_label = options.netns_given ? options.netns : "current";
-  snapshot.page_size = ::sysconf(_SC_PAGESIZE);
-
-  auto sysctls = ReadSysctls(session.proc());
-  if (!sysctls) return sysctls.TakeError();
-  snapshot.sysctls = std::move(*sysctls);
-  auto earlier = ReadKernelCounters(session.proc());
-  if (!earlier) return earlier.TakeError();
-  for (const std::string& missing : earlier->missing_files()) {
-    io.warn(missing + " is missing: rules that need its counters cannot fire");
+  SnapshotOptions snapshot_options;
+  snapshot_options.netns_label = options.netns_given ? options.netns : "current";
+  // The sysctl files apply to the host's namespace at boot: audited for the current namespace
+  // only (or where --sysctl-root says).
+  if (!opts.sysctl_root.empty()) {
+    snapshot_options.sysctl_root = opts.sysctl_root;
+  } else if (!options.netns_given && !options.all_netns) {
+    snapshot_options.sysctl_root = "/";
   }
-
-  std::vector<uint64_t> earlier_close_wait;
+  std::optional<EarlierSample> earlier;
   if (interval) {
-    const auto start = std::chrono::steady_clock::now();
-    auto inodes = CloseWaitInodes(session);
-    if (!inodes) return inodes.TakeError();
-    earlier_close_wait = std::move(*inodes);
+    auto sample = TakeEarlierSample(session, io.warn);
+    if (!sample) return sample.TakeError();
+    earlier = std::move(*sample);
     SleepSeconds(*interval);
-    auto later = ReadKernelCounters(session.proc());
-    if (!later) return later.TakeError();
-    snapshot.interval_seconds = SecondsSince(start);
-    snapshot.deltas = later->Delta(*earlier);
-    snapshot.counters = std::move(*later);
-  } else {
-    snapshot.counters = std::move(*earlier);
   }
-
-  // The owner scan runs while the kernel dumps the sockets.
-  io.owners.Prefetch();
-  auto listening = session.ListeningPorts();
-  if (!listening) return listening.TakeError();
-  SnapshotBuilder builder(PortBudgetSettings::From(snapshot.sysctls), std::move(*listening),
-                          session.backlog_known());
-  if (interval) builder.SetEarlierCloseWait(std::move(earlier_close_wait));
-  auto read = session.ReadAllSockets(
-      kAllStates, [&](const SocketRecord& r) { builder.Add(r); }, [&] { builder.Reset(); },
-      kTcpInfo);
-  if (!read) return read.TakeError();
-  auto sockstat = ReadSockstat(session.proc());
-  if (!sockstat) return sockstat.TakeError();
-  snapshot.sockstat = std::move(*sockstat);
-
-  auto owners = io.owners.Get();
-  if (!owners) {
-    io.warn(owners.error().ToString() + "; rules about processes are skipped");
-  }
-  builder.Finish(
-      owners ? *owners : nullptr,
-      [&io](uint32_t index) -> const ProcessInfo& { return io.owners.Details(index); }, snapshot);
-  if (auto config = ReadConfiguredSysctls(opts, options, session.proc(), io, snapshot); !config) {
-    return config.TakeError();
-  }
-  return snapshot;
+  return TakeSnapshot(session, io.owners, earlier ? &*earlier : nullptr, snapshot_options, io.warn);
 }
 
 Status RunCheckup(const CheckupOptions& opts, const GlobalOptions& options, CommandIo& io) {
@@ -160,7 +80,7 @@ Status RunCheckup(const CheckupOptions& opts, const GlobalOptions& options, Comm
   }
   auto settings = BuildSettings(opts);
   if (!settings) return settings.TakeError();
-  auto snapshot = TakeSnapshot(opts, interval, options, io);
+  auto snapshot = TakeCheckupSnapshot(opts, interval, options, io);
   if (!snapshot) return snapshot.TakeError();
 
   CheckupReport report;

@@ -35,6 +35,12 @@ Result<int> OpenForReading(const std::string& path) {
 std::string ProcFs::Path(std::string_view relative) const {
   std::string path = root_;
   if (!path.empty() && path.back() != '/') path += '/';
+  // /proc/net is /proc/self/net: the namespace of the thread group's leader. A thread that
+  // entered another namespace (the exporter collects one namespace per thread) must read its
+  // own, /proc/thread-self/net.
+  if (root_ == "/proc" && relative.starts_with("net/") && ::gettid() != ::getpid()) {
+    path += "thread-self/";
+  }
   path += relative;
   return path;
 }

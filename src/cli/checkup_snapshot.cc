@@ -1,0 +1,105 @@
+#include "cli/checkup_snapshot.h"
+
+#include <linux/inet_diag.h>
+#include <unistd.h>
+
+#include "analyze/snapshot_builder.h"
+#include "collect/proc_net_counters.h"
+#include "collect/sysctl_config.h"
+#include "collect/sysctl_reader.h"
+
+namespace tcpdoctor {
+namespace {
+
+constexpr uint8_t kTcpInfo = 1 << (INET_DIAG_INFO - 1);
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The sysctl files and whether this kernel has each key.
+void ReadConfiguredSysctls(const std::string& root, const ProcFs& proc, const WarningSink& warn,
+                           Snapshot& snapshot) {
+  auto config = ReadSysctlConfig(root);
+  if (!config) {
+    warn(config.error().ToString() + "; sysctl files not audited");
+    return;
+  }
+  for (const std::string& problem : config->problems) warn(problem);
+  for (SysctlSetting& s : config->settings) {
+    const bool exists = KeyExists(proc, s.key);
+    snapshot.sysctl_config.push_back({std::move(s), exists});
+  }
+}
+
+}  // namespace
+
+Result<EarlierSample> TakeEarlierSample(Session& session, const WarningSink& warn) {
+  EarlierSample sample;
+  sample.taken = std::chrono::steady_clock::now();
+  auto counters = ReadKernelCounters(session.proc());
+  if (!counters) return counters.TakeError();
+  for (const std::string& missing : counters->missing_files()) {
+    warn(missing + " is missing: rules that need its counters cannot fire");
+  }
+  sample.counters = std::move(*counters);
+  auto read = session.ReadAllSockets(
+      StateBit(TcpState::kCloseWait),
+      [&](const SocketRecord& r) { sample.close_wait_inodes.push_back(r.inode); },
+      [&] { sample.close_wait_inodes.clear(); });
+  if (!read) return read.TakeError();
+  return sample;
+}
+
+EarlierSample AsEarlierSample(const Snapshot& snapshot) {
+  return {snapshot.counters, snapshot.close_wait_inodes, snapshot.taken};
+}
+
+Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const EarlierSample* earlier,
+                              const SnapshotOptions& options, const WarningSink& warn) {
+  Snapshot snapshot;
+  snapshot.netns_label = options.netns_label;
+  snapshot.page_size = ::sysconf(_SC_PAGESIZE);
+  auto sysctls = ReadSysctls(session.proc());
+  if (!sysctls) return sysctls.TakeError();
+  snapshot.sysctls = std::move(*sysctls);
+  snapshot.taken = std::chrono::steady_clock::now();
+  auto counters = ReadKernelCounters(session.proc());
+  if (!counters) return counters.TakeError();
+  if (earlier != nullptr) {
+    snapshot.interval_seconds = SecondsSince(earlier->taken);
+    snapshot.deltas = counters->Delta(earlier->counters);
+  } else {
+    for (const std::string& missing : counters->missing_files()) {
+      warn(missing + " is missing: rules that need its counters cannot fire");
+    }
+  }
+  snapshot.counters = std::move(*counters);
+
+  // The owner scan runs while the kernel dumps the sockets.
+  owners.Prefetch();
+  auto listening = session.ListeningPorts();
+  if (!listening) return listening.TakeError();
+  SnapshotBuilder builder(PortBudgetSettings::From(snapshot.sysctls), std::move(*listening),
+                          session.backlog_known());
+  if (earlier != nullptr) builder.SetEarlierCloseWait(earlier->close_wait_inodes);
+  auto read = session.ReadAllSockets(
+      kAllStates, [&](const SocketRecord& r) { builder.Add(r); }, [&] { builder.Reset(); },
+      kTcpInfo);
+  if (!read) return read.TakeError();
+  auto sockstat = ReadSockstat(session.proc());
+  if (!sockstat) return sockstat.TakeError();
+  snapshot.sockstat = std::move(*sockstat);
+
+  auto owner_map = owners.Get();
+  if (!owner_map) warn(owner_map.error().ToString() + "; rules about processes are skipped");
+  builder.Finish(
+      owner_map ? *owner_map : nullptr,
+      [&owners](uint32_t index) -> const ProcessInfo& { return owners.Details(index); }, snapshot);
+  if (!options.sysctl_root.empty()) {
+    ReadConfiguredSysctls(options.sysctl_root, session.proc(), warn, snapshot);
+  }
+  return snapshot;
+}
+
+}  // namespace tcpdoctor
