@@ -1,10 +1,11 @@
 # Two commands do everything on a fresh Debian 12 machine (as root): `make run` and `make test`.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
-# Build and test: compiler, libraries, and ss/nstat (iproute2) that the tests compare with.
+# Build and test: compiler, libraries, ss/nstat (iproute2) that the tests compare with, and
+# prometheus (promtool and the server) for the exporter's tests.
 DEB_PACKAGES := build-essential cmake pkg-config libmnl-dev libcli11-dev \
   nlohmann-json3-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  iproute2 net-tools procps
+  iproute2 net-tools procps prometheus
 # Only `make bench` needs these: the tools it compares with and times.
 BENCH_PACKAGES := time curl systemd prometheus-node-exporter hyperfine lsof
 # Only `make format` and `make tidy`.

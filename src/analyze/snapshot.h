@@ -15,6 +15,7 @@
 #include "analyze/port_usage.h"
 #include "analyze/state_counts.h"
 #include "collect/sysctl_config.h"
+#include "model/collector_run.h"
 #include "model/counters.h"
 #include "model/ip_address.h"
 #include "model/process_info.h"
@@ -87,6 +88,9 @@ struct Snapshot {
   uint64_t close_wait_hidden = 0;          // CLOSE_WAIT held by a process we could not read
   // The inodes of the CLOSE_WAIT sockets, sorted: a later snapshot's earlier sample.
   std::vector<uint64_t> close_wait_inodes;
+
+  // How each step of taking it went: "sysctls", "counters", "sockets", "processes".
+  std::vector<CollectorRun> collector_runs;
 
   // Close states: peer addresses (port 0) most first, at most 5 each; FIN_WAIT2 split by
   // whether the application still holds the socket (after shutdown(): no timeout) or closed it

@@ -60,42 +60,60 @@ Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const Earli
   Snapshot snapshot;
   snapshot.netns_label = options.netns_label;
   snapshot.page_size = ::sysconf(_SC_PAGESIZE);
+  // Records how a step went; a failed step's error is returned as it is.
+  const auto record = [&snapshot](const char* collector, auto start, const auto& result) {
+    snapshot.collector_runs.push_back({collector, result.ok(), SecondsSince(start),
+                                       result.ok() ? "" : result.error().ToString()});
+  };
+
+  auto start = std::chrono::steady_clock::now();
   auto sysctls = ReadSysctls(session.proc());
+  record("sysctls", start, sysctls);
   if (!sysctls) return sysctls.TakeError();
   snapshot.sysctls = std::move(*sysctls);
-  snapshot.taken = std::chrono::steady_clock::now();
+
+  start = snapshot.taken = std::chrono::steady_clock::now();
   auto counters = ReadKernelCounters(session.proc());
-  if (!counters) return counters.TakeError();
-  if (earlier != nullptr) {
-    snapshot.interval_seconds = SecondsSince(earlier->taken);
-    snapshot.deltas = counters->Delta(earlier->counters);
-  } else {
-    for (const std::string& missing : counters->missing_files()) {
-      warn(missing + " is missing: rules that need its counters cannot fire");
+  if (counters) {
+    if (earlier != nullptr) {
+      snapshot.interval_seconds = SecondsSince(earlier->taken);
+      snapshot.deltas = counters->Delta(earlier->counters);
+    } else {
+      for (const std::string& missing : counters->missing_files()) {
+        warn(missing + " is missing: rules that need its counters cannot fire");
+      }
     }
+    snapshot.counters = std::move(*counters);
   }
-  snapshot.counters = std::move(*counters);
+  Result<Sockstat> sockstat = counters ? ReadSockstat(session.proc()) : counters.TakeError();
+  record("counters", start, sockstat);
+  if (!sockstat) return sockstat.TakeError();
+  snapshot.sockstat = std::move(*sockstat);
 
   // The owner scan runs while the kernel dumps the sockets.
+  const auto scan_start = std::chrono::steady_clock::now();
   owners.Prefetch();
+  start = std::chrono::steady_clock::now();
   auto listening = session.ListeningPorts();
-  if (!listening) return listening.TakeError();
+  if (!listening) {
+    record("sockets", start, listening);
+    return listening.TakeError();
+  }
   SnapshotBuilder builder(PortBudgetSettings::From(snapshot.sysctls), std::move(*listening),
                           session.backlog_known());
   if (earlier != nullptr) builder.SetEarlierCloseWait(earlier->close_wait_inodes);
   auto read = session.ReadAllSockets(
       kAllStates, [&](const SocketRecord& r) { builder.Add(r); }, [&] { builder.Reset(); },
       kTcpInfo);
+  record("sockets", start, read);
   if (!read) return read.TakeError();
-  auto sockstat = ReadSockstat(session.proc());
-  if (!sockstat) return sockstat.TakeError();
-  snapshot.sockstat = std::move(*sockstat);
 
   auto owner_map = owners.Get();
   if (!owner_map) warn(owner_map.error().ToString() + "; rules about processes are skipped");
   builder.Finish(
       owner_map ? *owner_map : nullptr,
       [&owners](uint32_t index) -> const ProcessInfo& { return owners.Details(index); }, snapshot);
+  record("processes", scan_start, owner_map);
   if (!options.sysctl_root.empty()) {
     ReadConfiguredSysctls(options.sysctl_root, session.proc(), warn, snapshot);
   }
