@@ -3,9 +3,9 @@
 // host-wide, and /proc shows every process whatever its network namespace).
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <memory>
-#include <optional>
 
 #include "core/proc_fs.h"
 #include "core/result.h"
@@ -17,6 +17,12 @@ namespace tcpdoctor {
 class OwnerLookup {
  public:
   OwnerLookup(ProcFs proc, WarningSink warn) : proc_(std::move(proc)), warn_(std::move(warn)) {}
+  // A lookup that answers from a map scanned earlier (the exporter's, see OwnerCache).
+  OwnerLookup(ProcFs proc, WarningSink warn, std::shared_ptr<SocketOwners> scanned)
+      : proc_(std::move(proc)), warn_(std::move(warn)), owners_(std::move(scanned)) {}
+  // Not movable: a scan under way refers to it.
+  OwnerLookup(const OwnerLookup&) = delete;
+  OwnerLookup& operator=(const OwnerLookup&) = delete;
 
   // Starts the scan on another thread, so that it runs while the caller dumps sockets: both are
   // kernel-bound, on different data (every fd table; the socket hash), and overlap on two
@@ -27,12 +33,22 @@ class OwnerLookup {
   Result<SocketOwners*> Get();
   // Reads cmdline, user, unit and nofile limits of process `index` if not read yet.
   const ProcessInfo& Details(uint32_t index);
+  // The map, once Get() has succeeded: to keep it beyond this lookup.
+  std::shared_ptr<SocketOwners> Shared() const { return owners_; }
+  // When this lookup's own scan started and how long it took; 0 s if it made none (it was
+  // given a map).
+  std::chrono::steady_clock::time_point scan_started() const { return scan_started_; }
+  double scan_seconds() const { return scan_seconds_; }
 
  private:
+  Result<SocketOwners> TimedScan();
+
   ProcFs proc_;
   WarningSink warn_;
-  std::optional<SocketOwners> owners_;
+  std::shared_ptr<SocketOwners> owners_;
   std::future<Result<SocketOwners>> pending_;
+  std::chrono::steady_clock::time_point scan_started_;
+  double scan_seconds_ = 0;
 };
 
 }  // namespace tcpdoctor

@@ -1,0 +1,139 @@
+#include "serve/http_exporter.h"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "serve/bounded_task_queue.h"
+
+namespace tcpdoctor {
+namespace {
+
+constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr size_t kMaxRequestBody = 4096;  // GET has none; anything bigger is not a scrape
+
+// Why the address cannot be bound, from the kernel: httplib only says that it failed.
+int BindErrno(const ListenAddress& address) {
+  sockaddr_storage sa{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&sa);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&sa);
+  if (::inet_pton(AF_INET, address.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(address.port);
+    len = sizeof *v4;
+  } else if (::inet_pton(AF_INET6, address.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(address.port);
+    len = sizeof *v6;
+  } else {
+    return EINVAL;
+  }
+  const int fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  const int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  const int err = ::bind(fd, reinterpret_cast<const sockaddr*>(&sa), len) == 0 ? 0 : errno;
+  ::close(fd);
+  return err;
+}
+
+std::string BindHint(int err) {
+  switch (err) {
+    case EADDRINUSE:
+      return "another program (another tcpdoctor serve?) listens there; pick another port";
+    case EACCES:
+      return "ports below 1024 need root or CAP_NET_BIND_SERVICE; pick a port above 1023";
+    case EADDRNOTAVAIL:
+      return "no interface of this host has that address; see `ip -brief address`";
+    default:
+      return "check the address with `ss -ltn`";
+  }
+}
+
+void MethodNotAllowed(const httplib::Request&, httplib::Response& res) {
+  res.status = 405;
+  res.set_header("Allow", "GET, HEAD");
+  res.set_content("only GET and HEAD are served\n", "text/plain");
+}
+
+void AddRoutes(httplib::Server& server, HttpRoutes routes) {
+  server.Get("/metrics", [metrics = std::move(routes.metrics)](const httplib::Request&,
+                                                               httplib::Response& res) {
+    const std::shared_ptr<const std::string> text = metrics();
+    if (!text) {
+      res.status = 503;
+      res.set_content("no collection could be made yet; see the exporter's log\n", "text/plain");
+      return;
+    }
+    res.set_content(*text, kExpositionType);
+  });
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  server.Get(
+      "/", [html = std::move(routes.index_html)](const httplib::Request&, httplib::Response& res) {
+        res.set_content(html, "text/html; charset=utf-8");
+      });
+  for (const char* path : {"/", "/metrics", "/healthz"}) {
+    server.Post(path, MethodNotAllowed);
+    server.Put(path, MethodNotAllowed);
+    server.Patch(path, MethodNotAllowed);
+    server.Delete(path, MethodNotAllowed);
+    server.Options(path, MethodNotAllowed);
+  }
+}
+
+}  // namespace
+
+HttpExporter::HttpExporter(ListenAddress address, std::unique_ptr<httplib::Server> server)
+    : address_(std::move(address)), server_(std::move(server)) {}
+
+HttpExporter::~HttpExporter() = default;
+
+Result<std::unique_ptr<HttpExporter>> HttpExporter::Bind(const ListenAddress& address,
+                                                         const HttpLimits& limits,
+                                                         HttpRoutes routes) {
+  auto server = std::make_unique<httplib::Server>();
+  server->new_task_queue = [limits] {
+    return new BoundedTaskQueue(limits.workers, limits.max_connections);
+  };
+  const auto timeout = limits.timeout.count();
+  server->set_read_timeout(timeout, 0);
+  server->set_write_timeout(timeout, 0);
+  server->set_keep_alive_timeout(timeout);
+  server->set_keep_alive_max_count(100);
+  server->set_payload_max_length(kMaxRequestBody);
+  // httplib's default adds SO_REUSEPORT, with which a second exporter would bind the same port
+  // and silently take half the scrapes.
+  server->set_socket_options([](int fd) {
+    const int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  AddRoutes(*server, std::move(routes));
+  if (!server->bind_to_port(address.host.c_str(), address.port)) {
+    const int err = BindErrno(address);
+    return Error{ErrorCode::kIo, "cannot listen on " + address.ToString(), err, "--listen",
+                 BindHint(err)};
+  }
+  return std::unique_ptr<HttpExporter>(new HttpExporter(address, std::move(server)));
+}
+
+Status HttpExporter::Run() {
+  if (!server_->listen_after_bind()) {
+    return Error{ErrorCode::kIo,
+                 "the HTTP server stopped accepting connections",
+                 0,
+                 address_.ToString(),
+                 {}};
+  }
+  return Ok{};
+}
+
+void HttpExporter::Stop() { server_->stop(); }
+
+}  // namespace tcpdoctor
