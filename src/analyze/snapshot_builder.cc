@@ -30,9 +30,20 @@ void SnapshotBuilder::SetEarlierCloseWait(std::vector<uint64_t> inodes) {
   has_earlier_ = true;
 }
 
+void SnapshotBuilder::AttributeWith(const SocketOwners* owners) {
+  owners_ = owners;
+  per_process_.assign(owners != nullptr ? owners->processes().size() : 0, StateCounts{});
+}
+
 void SnapshotBuilder::Add(const SocketRecord& r) {
   states_.Add(r.state);
-  if (r.inode != 0) kept_.push_back({r.inode, r.state});
+  if (owners_ != nullptr) {
+    for (const SocketOwners::Holder& h : owners_->HoldersOf(r.inode)) {
+      per_process_[h.process].Add(r.state);
+    }
+  } else if (r.inode != 0) {
+    kept_.push_back({r.inode, r.state});
+  }
   const bool accepted = listening_ports_.contains(r.local_port);
   switch (r.state) {
     case TcpState::kListen:
@@ -76,6 +87,7 @@ void SnapshotBuilder::Reset() {
   last_ack_peers_ = {};
   fin_wait2_orphaned_ = 0;
   kept_.clear();
+  per_process_.assign(per_process_.size(), StateCounts{});
   close_wait_.clear();
 }
 
@@ -111,7 +123,8 @@ void SnapshotBuilder::Finish(const SocketOwners* owners,
 
   AttributeListeners(into.listeners, *owners);
   into.unreadable_processes = owners->unreadable;
-  std::vector<StateCounts> per_process(owners->processes().size());
+  std::vector<StateCounts> per_process = std::move(per_process_);
+  if (owners_ != owners) per_process.assign(owners->processes().size(), StateCounts{});
   for (const Kept& k : kept_) {
     for (const SocketOwners::Holder& h : owners->HoldersOf(k.inode)) {
       per_process[h.process].Add(k.state);

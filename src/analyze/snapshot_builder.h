@@ -31,6 +31,11 @@ class SnapshotBuilder {
   // growth.
   void SetEarlierCloseWait(std::vector<uint64_t> inodes);
 
+  // The owner map, when it is ready before the dump (the exporter keeps one between scans):
+  // sockets are then attributed as they pass instead of being kept for Finish. Must be the map
+  // later given to Finish.
+  void AttributeWith(const SocketOwners* owners);
+
   void Add(const SocketRecord& r);
   // The dump restarted: forget what was added.
   void Reset();
@@ -70,7 +75,9 @@ class SnapshotBuilder {
   EndpointTally fin_wait2_peers_;
   EndpointTally last_ack_peers_;
   uint64_t fin_wait2_orphaned_ = 0;
-  std::vector<Kept> kept_;
+  std::vector<Kept> kept_;                // without an owner map during the dump
+  const SocketOwners* owners_ = nullptr;  // with one (AttributeWith)
+  std::vector<StateCounts> per_process_;  // then, per process index
   std::vector<CloseWaitSocket> close_wait_;
 };
 

@@ -91,7 +91,6 @@ Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const Earli
   snapshot.sockstat = std::move(*sockstat);
 
   // The owner scan runs while the kernel dumps the sockets.
-  const auto scan_start = std::chrono::steady_clock::now();
   owners.Prefetch();
   start = std::chrono::steady_clock::now();
   auto listening = session.ListeningPorts();
@@ -102,18 +101,23 @@ Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const Earli
   SnapshotBuilder builder(PortBudgetSettings::From(snapshot.sysctls), std::move(*listening),
                           session.backlog_known());
   if (earlier != nullptr) builder.SetEarlierCloseWait(earlier->close_wait_inodes);
+  builder.AttributeWith(owners.AlreadyScanned());
   auto read = session.ReadAllSockets(
       kAllStates, [&](const SocketRecord& r) { builder.Add(r); }, [&] { builder.Reset(); },
       kTcpInfo);
   record("sockets", start, read);
   if (!read) return read.TakeError();
 
+  // The processes' cost: the scan (alongside the dump, or none with a kept map), the wait for
+  // it, and attributing the sockets.
+  start = std::chrono::steady_clock::now();
   auto owner_map = owners.Get();
   if (!owner_map) warn(owner_map.error().ToString() + "; rules about processes are skipped");
   builder.Finish(
       owner_map ? *owner_map : nullptr,
       [&owners](uint32_t index) -> const ProcessInfo& { return owners.Details(index); }, snapshot);
-  record("processes", scan_start, owner_map);
+  record("processes", start, owner_map);
+  snapshot.collector_runs.back().seconds += owners.scan_seconds();
   if (!options.sysctl_root.empty()) {
     ReadConfiguredSysctls(options.sysctl_root, session.proc(), warn, snapshot);
   }

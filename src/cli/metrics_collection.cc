@@ -50,7 +50,6 @@ std::string MetricsCollection::Collect() {
       namespaces.push_back(CollectNamespace(target.label, key, here, *owners));
     }
   }
-  owners_.Keep(*owners);
   // Forget namespaces that are gone, so that --all-netns does not grow with every container
   // that ever lived.
   std::erase_if(earlier_, [&seen](const auto& entry) { return !seen.contains(entry.first); });
@@ -84,8 +83,12 @@ NamespaceCollection MetricsCollection::CollectNamespace(const std::string& label
   const auto start = std::chrono::steady_clock::now();
   out.findings = RunDoctor(*snapshot, doctor_);
   out.collectors = snapshot->collector_runs;
+  // The fd scan is shared by every namespace of the collection: each counts it.
+  for (CollectorRun& run : out.collectors) {
+    if (run.collector == "processes") run.seconds += owners_.foreground_seconds();
+  }
   out.collectors.push_back({"doctor", true, SecondsSince(start), ""});
-  out.process_scan_age_seconds = owners.scan_seconds() > 0 ? 0 : owners_.AgeSeconds();
+  out.process_scan_age_seconds = owners_.AgeSeconds();
   earlier_[key] = AsEarlierSample(*snapshot);
   out.snapshot = std::move(*snapshot);
   return out;

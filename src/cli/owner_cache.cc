@@ -1,14 +1,27 @@
 #include "cli/owner_cache.h"
 
+#include <unistd.h>
+
 #include "collect/process_scan.h"
 
 namespace tcpdoctor {
+
+Result<OwnerCache::Scan> OwnerCache::ScanNow(const ProcFs& proc) {
+  Scan scan;
+  scan.started = Clock::now();
+  auto owners = ScanSocketOwners(proc);
+  if (!owners) return owners.TakeError();
+  scan.seconds = std::chrono::duration<double>(Clock::now() - scan.started).count();
+  scan.owners = std::make_shared<SocketOwners>(std::move(*owners));
+  return scan;
+}
 
 OwnerCache::~OwnerCache() {
   if (background_.valid()) background_.wait();
 }
 
 std::unique_ptr<OwnerLookup> OwnerCache::ForCollection() {
+  foreground_seconds_ = 0;
   if (background_.valid() &&
       background_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
     auto scanned = background_.get();
@@ -20,27 +33,22 @@ std::unique_ptr<OwnerLookup> OwnerCache::ForCollection() {
   }
   const bool due = !kept_.owners || AgeSeconds() >= kAgeToCost * kept_.seconds;
   if (due && (!kept_.owners || kept_.seconds <= kForegroundScanSeconds)) {
-    return std::make_unique<OwnerLookup>(proc_, warn_);  // scans alongside the dump
+    kept_.owners.reset();  // not both maps at once
+    auto scanned = ScanNow(proc_);
+    if (scanned) {
+      kept_ = std::move(*scanned);
+      foreground_seconds_ = kept_.seconds;
+    }
+  } else if (due && !background_.valid()) {
+    background_ = std::async(std::launch::async, [proc = proc_] { return ScanNow(proc); });
   }
-  if (due && !background_.valid()) {
-    background_ = std::async(std::launch::async, [proc = proc_]() -> Result<Scan> {
-      Scan scan;
-      scan.started = Clock::now();
-      auto owners = ScanSocketOwners(proc);
-      if (!owners) return owners.TakeError();
-      scan.seconds = std::chrono::duration<double>(Clock::now() - scan.started).count();
-      scan.owners = std::make_shared<SocketOwners>(std::move(*owners));
-      return scan;
-    });
+  if (!kept_.owners) return std::make_unique<OwnerLookup>(proc_, warn_);
+  if (kept_.owners->unreadable > 0 && ::geteuid() != 0) {
+    warn_(
+        "other users' processes cannot be read; their sockets have no owner in the process "
+        "metrics (run as root, or give CAP_SYS_PTRACE)");
   }
   return std::make_unique<OwnerLookup>(proc_, warn_, kept_.owners);
-}
-
-void OwnerCache::Keep(const OwnerLookup& lookup) {
-  if (lookup.scan_seconds() <= 0 || !lookup.Shared()) return;
-  kept_.owners = lookup.Shared();
-  kept_.seconds = lookup.scan_seconds();
-  kept_.started = lookup.scan_started();
 }
 
 double OwnerCache::AgeSeconds() const {

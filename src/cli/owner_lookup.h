@@ -33,6 +33,8 @@ class OwnerLookup {
   Result<SocketOwners*> Get();
   // Reads cmdline, user, unit and nofile limits of process `index` if not read yet.
   const ProcessInfo& Details(uint32_t index);
+  // The map if it is there without waiting (given, or scanned by an earlier Get()), else null.
+  const SocketOwners* AlreadyScanned() const { return owners_.get(); }
   // The map, once Get() has succeeded: to keep it beyond this lookup.
   std::shared_ptr<SocketOwners> Shared() const { return owners_; }
   // When this lookup's own scan started and how long it took; 0 s if it made none (it was

@@ -13,9 +13,11 @@ namespace tcpdoctor {
 
 class SocketOwners {
  public:
-  // One fd: process `process` (an index into processes()) holds socket `inode`.
+  // One fd: process `process` (an index into processes()) holds socket `inode`. Socket inodes
+  // come from the kernel's get_next_ino(), an unsigned int, and sock_diag reports them as __u32:
+  // 32 bits suffice, and at a million socket fds every byte here is a megabyte.
   struct Holder {
-    uint64_t inode = 0;
+    uint32_t inode = 0;
     uint32_t process = 0;
   };
 
@@ -24,7 +26,10 @@ class SocketOwners {
     processes_.push_back(std::move(info));
     return static_cast<uint32_t>(processes_.size() - 1);
   }
-  void AddHolder(uint64_t inode, uint32_t process) { holders_.push_back({inode, process}); }
+  // An inode beyond 32 bits is not a socket's (see Holder) and is ignored.
+  void AddHolder(uint64_t inode, uint32_t process) {
+    if (inode <= UINT32_MAX) holders_.push_back({static_cast<uint32_t>(inode), process});
+  }
   // Takes over another scan's processes and holders (before Finish), keeping processes in
   // ascending pid order: for scans split over threads.
   void Absorb(SocketOwners&& other) {
@@ -45,7 +50,9 @@ class SocketOwners {
       }
     }
     for (Holder& h : holders_) h.process = mine_to[h.process];
+    holders_.reserve(holders_.size() + other.holders_.size());
     for (const Holder& h : other.holders_) holders_.push_back({h.inode, theirs_to[h.process]});
+    other.holders_ = {};  // freed now: at a million fds, both copies at once would double the peak
     unreadable += other.unreadable;
     vanished += other.vanished;
   }
@@ -62,12 +69,13 @@ class SocketOwners {
                                  return a.inode == b.inode && a.process == b.process;
                                }),
                    holders_.end());
+    holders_.shrink_to_fit();  // the exporter keeps the map between scans
   }
 
   // The processes holding `inode`, lowest pid first; empty if none is visible (inode 0, a
   // process we could not read, or a socket opened after the scan).
   std::span<const Holder> HoldersOf(uint64_t inode) const {
-    if (inode == 0) return {};
+    if (inode == 0 || inode > UINT32_MAX) return {};
     const auto lo = std::lower_bound(holders_.begin(), holders_.end(), inode,
                                      [](const Holder& h, uint64_t i) { return h.inode < i; });
     auto hi = lo;
