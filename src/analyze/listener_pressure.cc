@@ -2,25 +2,34 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 namespace tcpdoctor {
+namespace {
+
+// Negated figures: an ascending tuple comparison puts the most pressed first.
+auto PressureRank(const ListenerQueue& l) {
+  return std::make_tuple(-l.FillPercent(), -static_cast<int64_t>(l.syn_recv),
+                         -static_cast<int64_t>(l.accept_queue), l.port, l.address.family,
+                         l.address.bytes, l.inode);
+}
+
+}  // namespace
 
 bool MorePressed(const ListenerQueue& a, const ListenerQueue& b) {
-  // Negated figures: an ascending tuple comparison puts the most pressed first.
-  const auto rank = [](const ListenerQueue& l) {
-    return std::make_tuple(-l.FillPercent(), -static_cast<int64_t>(l.syn_recv),
-                           -static_cast<int64_t>(l.accept_queue), l.port, l.address.family,
-                           l.address.bytes, l.inode);
-  };
-  return rank(a) < rank(b);
+  return PressureRank(a) < PressureRank(b);
 }
 
 std::vector<const ListenerQueue*> ByPressure(const std::vector<ListenerQueue>& listeners) {
+  // Each rank computed once, not at every comparison.
+  std::vector<std::pair<decltype(PressureRank(ListenerQueue{})), const ListenerQueue*>> ranked;
+  ranked.reserve(listeners.size());
+  for (const ListenerQueue& l : listeners) ranked.emplace_back(PressureRank(l), &l);
+  std::sort(ranked.begin(), ranked.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<const ListenerQueue*> order;
-  order.reserve(listeners.size());
-  for (const ListenerQueue& l : listeners) order.push_back(&l);
-  std::sort(order.begin(), order.end(),
-            [](const ListenerQueue* a, const ListenerQueue* b) { return MorePressed(*a, *b); });
+  order.reserve(ranked.size());
+  for (const auto& [rank, l] : ranked) order.push_back(l);
   return order;
 }
 
