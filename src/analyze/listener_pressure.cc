@@ -1,8 +1,8 @@
 #include "analyze/listener_pressure.h"
 
-#include <algorithm>
 #include <tuple>
-#include <utility>
+
+#include "analyze/sorted_by_rank.h"
 
 namespace tcpdoctor {
 namespace {
@@ -21,16 +21,7 @@ bool MorePressed(const ListenerQueue& a, const ListenerQueue& b) {
 }
 
 std::vector<const ListenerQueue*> ByPressure(const std::vector<ListenerQueue>& listeners) {
-  // Each rank computed once, not at every comparison.
-  std::vector<std::pair<decltype(PressureRank(ListenerQueue{})), const ListenerQueue*>> ranked;
-  ranked.reserve(listeners.size());
-  for (const ListenerQueue& l : listeners) ranked.emplace_back(PressureRank(l), &l);
-  std::sort(ranked.begin(), ranked.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<const ListenerQueue*> order;
-  order.reserve(ranked.size());
-  for (const auto& [rank, l] : ranked) order.push_back(l);
-  return order;
+  return SortedByRank(listeners, PressureRank);
 }
 
 }  // namespace tcpdoctor

@@ -22,12 +22,15 @@ std::string StateLabel(TcpState s) {
   return label;
 }
 
+// The process label of a listener: its owner's comm, "" when no readable process holds it.
+std::string_view ProcessLabel(const ListenerQueue& l) {
+  return l.owner_pid != 0 ? std::string_view(l.owner_comm) : std::string_view();
+}
+
 // One listener series: the listeners that share its labels (SO_REUSEPORT sockets of one
-// program), or the "other" series.
+// program), or with `first` null the "other" series.
 struct ListenerSeries {
-  std::string address;
-  std::string port;
-  std::string process;
+  const ListenerQueue* first = nullptr;  // gives the labels
   uint64_t accept_queue = 0;
   uint64_t backlog = 0;
   bool backlog_known = false;
@@ -44,8 +47,12 @@ struct ListenerSeries {
 };
 
 void AddListener(const MetricFamilies& f, std::string_view netns, const ListenerSeries& s) {
-  const Label labels[] = {
-      {"netns", netns}, {"address", s.address}, {"port", s.port}, {"process", s.process}};
+  const std::string address = s.first ? s.first->address.ToString() : std::string(kOther);
+  const std::string port = s.first ? std::to_string(s.first->port) : std::string(kOther);
+  const Label labels[] = {{"netns", netns},
+                          {"address", address},
+                          {"port", port},
+                          {"process", s.first ? ProcessLabel(*s.first) : kOther}};
   f.accept_queue->Add(labels, s.accept_queue);
   if (s.backlog_known) f.accept_queue_max->Add(labels, s.backlog);
   f.syn_recv->Add(labels, s.syn_recv);
@@ -55,20 +62,22 @@ void AddListener(const MetricFamilies& f, std::string_view netns, const Listener
 void ListenerMetrics(const MetricFamilies& f, std::string_view netns, const Snapshot& s,
                      size_t top) {
   std::vector<ListenerSeries> shown;
-  std::unordered_map<std::string, size_t> index;  // labels joined by '\0' -> shown[i]
-  ListenerSeries other{std::string(kOther), std::string(kOther), std::string(kOther)};
+  // The labels as raw bytes (address, family, port, process) -> shown[i]: no formatting for the
+  // listeners that end in "other".
+  std::unordered_map<std::string, size_t> index;
+  ListenerSeries other;
   bool any_other = false;
   for (const ListenerQueue* l : ByPressure(s.listeners)) {
-    const std::string address = l->address.ToString();
-    const std::string port = std::to_string(l->port);
-    const std::string process = l->owner_pid != 0 ? l->owner_comm : "";
-    std::string key = address + '\0' + port + '\0' + process;
+    std::string key(l->address.bytes.begin(), l->address.bytes.end());
+    key += static_cast<char>(l->address.family);
+    key.append(reinterpret_cast<const char*>(&l->port), sizeof l->port);
+    key += ProcessLabel(*l);
     auto it = index.find(key);
     if (it != index.end()) {
       shown[it->second].Add(*l);
     } else if (shown.size() < top) {
       index.emplace(std::move(key), shown.size());
-      shown.push_back({address, port, process});
+      shown.push_back({l});
       shown.back().Add(*l);
     } else {
       other.Add(*l);

@@ -187,7 +187,7 @@ class MetricsViewTest : public ::testing::Test {
                           SmallLimits());
     expo_ = ParseExposition(text_);
   }
-  std::string V(const std::string& name, Labels labels) const {
+  std::string V(const std::string& name, const Labels& labels) const {
     return expo_.Value(name, labels).value_or("absent");
   }
   size_t Count(const std::string& name, const Labels& match = {}) const {
