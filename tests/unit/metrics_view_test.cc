@@ -86,6 +86,26 @@ void SetEveryCounter(Snapshot& s) {
   test_util::SetCounter(s, "Tcp.CurrEstab", 40, 0);  // not exported
 }
 
+// How TakeSnapshot's steps went: all well but `failed`.
+std::vector<CollectorRun> SnapshotRuns(std::string_view failed = "") {
+  std::vector<CollectorRun> runs = {{"sysctls", true, 0.001, ""},
+                                    {"counters", true, 0.002, ""},
+                                    {"sockets", true, 0.25, ""},
+                                    {"processes", true, 0.5, ""}};
+  for (CollectorRun& r : runs) {
+    if (r.collector == failed) r = {r.collector, false, r.seconds, "failed"};
+  }
+  return runs;
+}
+
+NamespaceCollection Collected(std::string netns, Snapshot s) {
+  NamespaceCollection c;
+  c.netns = std::move(netns);
+  c.snapshot = std::move(s);
+  c.collectors = {{"doctor", true, 0.01, ""}};
+  return c;
+}
+
 // Namespace "current": something in every family.
 NamespaceCollection RichCollection() {
   Snapshot s = HealthySnapshot();
@@ -122,20 +142,14 @@ NamespaceCollection RichCollection() {
   SetEveryCounter(s);
   s.sockstat.lines = {
       {"TCP", {{"inuse", 50}, {"orphan", 3}, {"tw", 11}, {"alloc", 60}, {"mem", 12}}}};
-  s.collector_runs = {{"sysctls", true, 0.001, ""},
-                      {"counters", true, 0.002, ""},
-                      {"sockets", true, 0.25, ""},
-                      {"processes", true, 0.5, ""}};
-  NamespaceCollection c;
-  c.netns = "current";
-  c.snapshot = std::move(s);
+  s.collector_runs = SnapshotRuns();
+  NamespaceCollection c = Collected("current", std::move(s));
   // In the doctor's order: most severe first, then by rule.
   c.findings = {MakeFinding("close-wait-leak", Severity::kCritical, "leaker[200]"),
                 MakeFinding("close-wait-leak", Severity::kWarning, "a[1]"),
                 MakeFinding("port-exhaustion", Severity::kWarning, "10.0.0.1 -> 10.0.0.9:5432"),
                 MakeFinding("close-wait-leak", Severity::kWarning, "b[2]"),
                 MakeFinding("close-wait-leak", Severity::kInfo, "c[3]")};
-  c.collectors = {{"doctor", true, 0.01, ""}};
   c.process_scan_age_seconds = 2.5;
   return c;
 }
@@ -150,15 +164,8 @@ NamespaceCollection BlueCollection() {
   s.owners_known = false;
   s.states.Add(TcpState::kEstablished, 1);
   test_util::SetCounter(s, "TcpExt.ListenOverflows", 7, 0);
-  s.collector_runs = {{"sysctls", true, 0.001, ""},
-                      {"counters", true, 0.001, ""},
-                      {"sockets", true, 0.01, ""},
-                      {"processes", false, 0.02, "cannot read /proc"}};
-  NamespaceCollection c;
-  c.netns = "blue";
-  c.snapshot = std::move(s);
-  c.collectors = {{"doctor", true, 0.001, ""}};
-  return c;
+  s.collector_runs = SnapshotRuns("processes");
+  return Collected("blue", std::move(s));
 }
 
 // A container whose snapshot failed at the counters.
@@ -446,7 +453,7 @@ TEST_F(MetricsViewTest, CollectorsOfEveryNamespaceAFailedSnapshotIncluded) {
   EXPECT_EQ(V(ok, run("current", "doctor")), "1");
   EXPECT_EQ(Count(ok, {{"netns", "current"}}), 5u);
   EXPECT_EQ(V(ok, run("blue", "processes")), "0");
-  EXPECT_EQ(V(took, run("blue", "processes")), "0.02");
+  EXPECT_EQ(V(took, run("blue", "processes")), "0.5");
   EXPECT_EQ(V(ok, run("docker:0123456789ab", "sysctls")), "1");
   EXPECT_EQ(V(ok, run("docker:0123456789ab", "counters")), "0");
   EXPECT_EQ(V(took, run("docker:0123456789ab", "counters")), "0.004");
