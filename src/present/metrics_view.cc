@@ -178,7 +178,9 @@ void ProcessMetrics(const MetricFamilies& f, const NamespaceCollection& c, const
   ProcessStates(f, netns, kOther, kOther, rest);
 }
 
-void KernelMetrics(const MetricFamilies& f, std::string_view netns, const Snapshot& s) {
+// One series each per namespace: kernel counters, sockstat, file handles and sysctls, absent
+// when the kernel or namespace lacks them.
+void NamespaceFigureMetrics(const MetricFamilies& f, std::string_view netns, const Snapshot& s) {
   const Label labels[] = {{"netns", netns}};
   for (const CounterFamily& counter : f.counters) {
     if (auto value = s.counters.Get(counter.key)) counter.family->Add(labels, *value);
@@ -275,7 +277,7 @@ std::string RenderMetrics(const std::vector<NamespaceCollection>& namespaces,
       const Snapshot& s = *c.snapshot;
       SocketMetrics(f, c.netns, s, limits);
       ProcessMetrics(f, c, s, limits.top_processes);
-      KernelMetrics(f, c.netns, s);
+      NamespaceFigureMetrics(f, c.netns, s);
       if (DoctorRan(c)) FindingMetrics(f, c.netns, c.findings, limits.top_findings);
     }
     CollectorMetrics(f, c);
