@@ -37,8 +37,8 @@ constexpr std::array<CounterText, 22> kCounterTexts = {{
      "Connections closed without TIME_WAIT because tcp_max_tw_buckets was reached; late "
      "segments of them get RSTs. Raise the limit (TcpExt TCPTimeWaitOverflow)."},
     {"tcpdoctor_kernel_time_wait_total", "TcpExt.TW",
-     "Sockets that entered TIME_WAIT, counted when their 60 s timer starts, not when it ends "
-     "(TcpExt TW)."},
+     "Sockets that entered TIME_WAIT, and orphaned FIN_WAIT2 sockets that became minisockets, "
+     "counted when their timer starts, not when it ends (TcpExt TW)."},
     {"tcpdoctor_kernel_time_wait_reused_total", "TcpExt.TWRecycled",
      "TIME_WAIT connections whose 4-tuple connect() took over, as tcp_tw_reuse allows "
      "(TcpExt TWRecycled)."},
