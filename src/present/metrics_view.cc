@@ -169,8 +169,9 @@ void ProcessMetrics(const MetricFamilies& f, const NamespaceCollection& c, const
     ProcessStates(f, netns, pid, p.comm, ranked[i]->states);
     const Label labels[] = {{"netns", netns}, {"pid", pid}, {"comm", p.comm}};
     f.process_open_fds->Add(labels, p.open_fds);
-    if (p.nofile_soft && *p.nofile_soft != kUnlimited)
+    if (p.nofile_soft && *p.nofile_soft != kUnlimited) {
       f.process_max_fds->Add(labels, *p.nofile_soft);
+    }
   }
   if (shown == ranked.size()) return;
   StateCounts rest;
