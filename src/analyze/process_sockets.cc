@@ -36,15 +36,19 @@ std::optional<double> FdUsePercent(const ProcessInfo& p) {
   return 100.0 * static_cast<double>(p.open_fds) / static_cast<double>(*p.nofile_soft);
 }
 
+RiskRank RiskRankOf(const ProcessInfo& p, const StateCounts& states) {
+  const double used = FdUsePercent(p).value_or(-1.0);
+  const uint64_t close_wait = states.Get(TcpState::kCloseWait);
+  const int tier = used >= 80.0 ? 2 : close_wait > 0 ? 1 : 0;
+  // Negated so that a plain ascending comparison puts the riskiest first.
+  return std::make_tuple(-tier, -used, -static_cast<double>(close_wait),
+                         -static_cast<double>(states.Total()), p.pid);
+}
+
 void SortByRisk(std::vector<ProcessRow>& rows, const SocketOwners& owners) {
   const auto rank = [&owners](const ProcessRow& row) {
-    const ProcessInfo& p = owners.processes()[row.process];
-    const double used = FdUsePercent(p).value_or(-1.0);
-    const uint64_t close_wait = row.states.Get(TcpState::kCloseWait);
-    const int tier = used >= 80.0 ? 2 : close_wait > 0 ? 1 : 0;
-    // Negated so that a plain ascending comparison puts the riskiest first.
-    return std::make_tuple(-tier, -used, -static_cast<double>(close_wait),
-                           -static_cast<double>(row.states.Total()), p.pid, row.netns);
+    return std::tuple_cat(RiskRankOf(owners.processes()[row.process], row.states),
+                          std::make_tuple(row.netns));
   };
   std::sort(rows.begin(), rows.end(),
             [&rank](const ProcessRow& a, const ProcessRow& b) { return rank(a) < rank(b); });

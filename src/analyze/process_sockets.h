@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "analyze/socket_owner.h"
@@ -48,8 +49,13 @@ std::optional<double> FdUsePercent(const ProcessInfo& p);
 
 // Riskiest first: processes at >= 80 % of their soft nofile limit (so those at 95 % before
 // them), then those holding CLOSE_WAIT sockets (a leak in the making), then the rest; within
-// a tier by fd use, CLOSE_WAIT count and sockets, all descending, then by pid. Needs the limits, so
-// call it after the details of the rows' processes are read.
+// a tier by fd use, CLOSE_WAIT count and sockets, all descending, then by pid. A smaller rank is
+// riskier (compare ranks with <). Needs the limits (ProcessInfo's details).
+using RiskRank = std::tuple<int, double, double, double, int32_t>;
+RiskRank RiskRankOf(const ProcessInfo& p, const StateCounts& states);
+
+// Rows in RiskRankOf order, then by netns. Needs the limits, so call it after the details of the
+// rows' processes are read.
 void SortByRisk(std::vector<ProcessRow>& rows, const SocketOwners& owners);
 
 }  // namespace tcpdoctor
