@@ -15,6 +15,7 @@ namespace {
 
 constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr size_t kMaxRequestBody = 4096;  // GET has none; anything bigger is not a scrape
+constexpr int kListenBacklog = 128;
 
 // Why the address cannot be bound, from the kernel: httplib only says that it failed.
 int BindErrno(const ListenAddress& address) {
@@ -109,10 +110,12 @@ Result<std::unique_ptr<HttpExporter>> HttpExporter::Bind(const ListenAddress& ad
   server->set_keep_alive_max_count(100);
   server->set_payload_max_length(kMaxRequestBody);
   // httplib's default adds SO_REUSEPORT, with which a second exporter would bind the same port
-  // and silently take half the scrapes.
-  server->set_socket_options([](int fd) {
+  // and silently take half the scrapes. The callback also tells which socket is the listener.
+  auto listener = std::make_shared<int>(-1);
+  server->set_socket_options([listener](int fd) {
     const int yes = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    *listener = fd;
   });
   AddRoutes(*server, std::move(routes));
   if (!server->bind_to_port(address.host.c_str(), address.port)) {
@@ -120,6 +123,10 @@ Result<std::unique_ptr<HttpExporter>> HttpExporter::Bind(const ListenAddress& ad
     return Error{ErrorCode::kIo, "cannot listen on " + address.ToString(), err, "--listen",
                  BindHint(err)};
   }
+  // Debian's httplib listens with a backlog of 5 (compiled in), too short for a burst of
+  // scrapes: their SYNs would be dropped and retried a second later. listen() again only
+  // raises the backlog.
+  ::listen(*listener, kListenBacklog);
   return std::unique_ptr<HttpExporter>(new HttpExporter(address, std::move(server)));
 }
 
