@@ -91,7 +91,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   std::vector<std::string> command_names;
   for (const Command& command :
        {CheckupCommand(), StatesCommand(), TopCommand(), ProcsCommand(), ListenersCommand(),
-        PortsCommand(), CountersCommand(), ExplainCommand()}) {
+        PortsCommand(), CountersCommand(), ExplainCommand(), LabCommand()}) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->footer("Examples:\n" + command.examples + "\n");
     sub->allow_extras();
@@ -112,6 +112,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "  tcpdoctor procs                               # who holds sockets, fds vs nofile\n"
       "  tcpdoctor counters -i 1 --netns blue\n"
       "  tcpdoctor explain time-wait                   # what a state, counter or sysctl means\n"
+      "  sudo tcpdoctor lab time-wait-client           # reproduce a problem, see its diagnosis\n"
       "Run `tcpdoctor COMMAND --help` for a command's options and examples.\n");
 
   // Without a command, tcpdoctor runs the checkup, whose failures exit 3 (Nagios "unknown"):
@@ -172,6 +173,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (!status) {
     const Error& e = status.error();
     err << "tcpdoctor: " << e.ToString() << "\n";
+    if (e.code == ErrorCode::kInterrupted) return kExitInterrupted;
     if (chosen->nagios_exit_codes) return kCheckupUnknown;
     return e.code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }

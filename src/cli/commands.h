@@ -13,5 +13,6 @@ Command ListenersCommand();
 Command PortsCommand();
 Command ProcsCommand();
 Command ExplainCommand();
+Command LabCommand();
 
 }  // namespace tcpdoctor
