@@ -1,5 +1,6 @@
 #include "lab/scenario_registry.h"
 
+#include "lab/scenarios/keepalive_vs_close.h"
 #include "lab/scenarios/time_wait.h"
 
 namespace tcpdoctor {
@@ -8,6 +9,7 @@ const std::vector<Scenario>& AllScenarios() {
   static const std::vector<Scenario> kScenarios = {
       TimeWaitClientScenario(),
       TimeWaitServerScenario(),
+      KeepaliveVsCloseScenario(),
   };
   return kScenarios;
 }
