@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <sstream>
+#include <thread>
 
 #include "lab/lab_run.h"
 
@@ -18,6 +19,7 @@ constexpr auto kStartTimeout = std::chrono::seconds(2);
 constexpr auto kReportTimeout = std::chrono::seconds(2);
 constexpr auto kAcceptPause = std::chrono::milliseconds(20);
 constexpr int kPollMs = 100;
+constexpr auto kReportPause = std::chrono::milliseconds(10);
 
 struct Listening {
   int fd;
@@ -232,6 +234,18 @@ Result<ServerStats> RequestServer::ReportOn(uint16_t port) {
   }
   return Error{
       ErrorCode::kIo, "no figures for port " + std::to_string(port), 0, process_->Label(), {}};
+}
+
+Result<ServerStats> RequestServer::ReportOnceEnded(uint16_t port, uint64_t connections,
+                                                   std::chrono::milliseconds within) {
+  const auto until = LabClock::now() + within;
+  for (;;) {
+    auto stats = ReportOn(port);
+    if (!stats) return stats;
+    const uint64_t ended = stats->peer_closed + stats->resets + stats->closed_first;
+    if (ended >= connections || LabClock::now() >= until) return stats;
+    std::this_thread::sleep_for(kReportPause);
+  }
 }
 
 std::string CountsText(const std::map<std::string, uint64_t>& counts) {

@@ -57,6 +57,10 @@ class RequestServer {
   Result<std::vector<ServerStats>> Report();
   // Report()'s entry for `port`.
   Result<ServerStats> ReportOn(uint16_t port);
+  // ReportOn(port) once it has seen the end (FIN or RST) of `connections` connections, or as
+  // it is after `within`: the server reads a close a moment after the kernel has handled it.
+  Result<ServerStats> ReportOnceEnded(uint16_t port, uint64_t connections,
+                                      std::chrono::milliseconds within);
 
  private:
   explicit RequestServer(LabProcess* process) : process_(process) {}

@@ -1,6 +1,7 @@
 #include "lab/scenario_registry.h"
 
 #include "lab/scenarios/keepalive_vs_close.h"
+#include "lab/scenarios/linger_reset.h"
 #include "lab/scenarios/time_wait.h"
 
 namespace tcpdoctor {
@@ -10,6 +11,7 @@ const std::vector<Scenario>& AllScenarios() {
       TimeWaitClientScenario(),
       TimeWaitServerScenario(),
       KeepaliveVsCloseScenario(),
+      LingerResetScenario(),
   };
   return kScenarios;
 }

@@ -71,8 +71,8 @@ Status Run(LabRun& run, bool client_first) {
                   std::to_string(tally->reused_ports));
   auto census = run.CensusWhen(AllClosed, std::chrono::seconds(2));
   if (!census) return census.TakeError();
-  // Asked once the connections have closed, so that the server has seen every close.
-  auto stats = server->ReportOn(kServerPort);
+  auto stats = server->ReportOnceEnded(kServerPort, static_cast<uint64_t>(tally->completed),
+                                       std::chrono::seconds(2));
   if (!stats) return stats.TakeError();
   run.Observe(
       "server_closed_first", stats->closed_first,
