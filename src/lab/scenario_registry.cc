@@ -1,5 +1,6 @@
 #include "lab/scenario_registry.h"
 
+#include "lab/scenarios/fin_timeout_myth.h"
 #include "lab/scenarios/keepalive_vs_close.h"
 #include "lab/scenarios/linger_reset.h"
 #include "lab/scenarios/time_wait.h"
@@ -8,10 +9,8 @@ namespace tcpdoctor {
 
 const std::vector<Scenario>& AllScenarios() {
   static const std::vector<Scenario> kScenarios = {
-      TimeWaitClientScenario(),
-      TimeWaitServerScenario(),
-      KeepaliveVsCloseScenario(),
-      LingerResetScenario(),
+      TimeWaitClientScenario(), TimeWaitServerScenario(), KeepaliveVsCloseScenario(),
+      LingerResetScenario(),    FinTimeoutMythScenario(),
   };
   return kScenarios;
 }
