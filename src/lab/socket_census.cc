@@ -62,6 +62,12 @@ SocketGroup SocketCensus::Select(const SocketPredicate& match) const {
   return group;
 }
 
+bool OnlyListenAndTimeWait(const SocketCensus& census) {
+  return std::all_of(census.sockets().begin(), census.sockets().end(), [](const SocketRecord& r) {
+    return r.state == TcpState::kListen || r.state == TcpState::kTimeWait;
+  });
+}
+
 SocketPredicate LocalPortIs(uint16_t port) {
   return [port](const SocketRecord& r) { return r.local_port == port; };
 }

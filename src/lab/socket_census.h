@@ -50,6 +50,10 @@ class SocketCensus {
   std::vector<SocketRecord> sockets_;
 };
 
+// True when every socket is LISTEN or TIME_WAIT: all connections have finished closing (for
+// CensusWhen, in scenarios whose connections all end).
+bool OnlyListenAndTimeWait(const SocketCensus& census);
+
 // Matches sockets whose local port is `port`, or whose remote port is (a client's end).
 SocketPredicate LocalPortIs(uint16_t port);
 SocketPredicate RemotePortIs(uint16_t port);

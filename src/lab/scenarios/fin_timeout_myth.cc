@@ -16,7 +16,7 @@ constexpr uint16_t kClosingPort = 8080;  // the server closes after the client: 
 constexpr uint16_t kHoldingPort = 8081;  // the server never closes: FIN_WAIT2 on the client
 constexpr auto kMargin = std::chrono::milliseconds(1500);
 
-std::string To(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
 
 std::string Seconds(double s) {
   char buf[32];

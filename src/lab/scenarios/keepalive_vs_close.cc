@@ -21,13 +21,7 @@ std::string FormatSegments(double per_request) {
   return buf;
 }
 
-std::string To(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
-
-bool AllClosed(const SocketCensus& census) {
-  return std::all_of(census.sockets().begin(), census.sockets().end(), [](const SocketRecord& r) {
-    return r.state == TcpState::kListen || r.state == TcpState::kTimeWait;
-  });
-}
+std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
 
 // What one way of making the requests cost, from the client's tally and the counters.
 struct Cost {
@@ -89,7 +83,7 @@ Status Run(LabRun& run) {
       Measure(run, {SocketAddress::Loopback(kClosePort), n, 1, rate, ClientClose::kFirst}, "close");
   if (!per_request) return per_request.TakeError();
 
-  auto census = run.CensusWhen(AllClosed, std::chrono::seconds(2));
+  auto census = run.CensusWhen(OnlyListenAndTimeWait, std::chrono::seconds(2));
   if (!census) return census.TakeError();
   const SocketGroup keep_alive_tw =
       census->InState(TcpState::kTimeWait, RemotePortIs(kKeepAlivePort));

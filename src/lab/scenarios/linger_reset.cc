@@ -14,13 +14,7 @@ namespace {
 constexpr uint16_t kNormalPort = 8080;
 constexpr uint16_t kLingerPort = 8081;
 
-std::string To(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
-
-bool AllClosed(const SocketCensus& census) {
-  return std::all_of(census.sockets().begin(), census.sockets().end(), [](const SocketRecord& r) {
-    return r.state == TcpState::kListen || r.state == TcpState::kTimeWait;
-  });
-}
+std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
 
 // One way of closing: the clients, the server's view and the counters.
 struct Phase {
@@ -41,7 +35,7 @@ Result<Phase> RunPhase(LabRun& run, RequestServer& server, uint16_t port, Client
   if (!before) return before.TakeError();
   auto tally = RunClients(run, {SocketAddress::Loopback(port), n, 1, run.params().Get(kRate), how});
   if (!tally) return tally.TakeError();
-  auto census = run.CensusWhen(AllClosed, std::chrono::seconds(2));
+  auto census = run.CensusWhen(OnlyListenAndTimeWait, std::chrono::seconds(2));
   if (!census) return census.TakeError();
   auto after = run.Counters();
   if (!after) return after.TakeError();

@@ -14,13 +14,6 @@ namespace {
 
 constexpr uint16_t kServerPort = 8080;
 
-// Only LISTEN and TIME_WAIT left: every connection has finished closing.
-bool AllClosed(const SocketCensus& census) {
-  return std::all_of(census.sockets().begin(), census.sockets().end(), [](const SocketRecord& r) {
-    return r.state == TcpState::kListen || r.state == TcpState::kTimeWait;
-  });
-}
-
 Status Run(LabRun& run, bool client_first) {
   const int64_t n = run.params().Count(kConnections);
   const double rate = run.params().Get(kRate);
@@ -69,7 +62,7 @@ Status Run(LabRun& run, bool client_first) {
   run.Observe("client_reused_ports", tally->reused_ports,
               "connections that got a local port an earlier one had used: " +
                   std::to_string(tally->reused_ports));
-  auto census = run.CensusWhen(AllClosed, std::chrono::seconds(2));
+  auto census = run.CensusWhen(OnlyListenAndTimeWait, std::chrono::seconds(2));
   if (!census) return census.TakeError();
   auto stats = server->ReportOnceEnded(kServerPort, static_cast<uint64_t>(tally->completed),
                                        std::chrono::seconds(2));
