@@ -91,7 +91,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   std::vector<std::string> command_names;
   for (const Command& command :
        {CheckupCommand(), StatesCommand(), TopCommand(), ProcsCommand(), ListenersCommand(),
-        PortsCommand(), CountersCommand(), ExplainCommand(), ServeCommand()}) {
+        PortsCommand(), CountersCommand(), ExplainCommand(), LabCommand(), ServeCommand()}) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->footer("Examples:\n" + command.examples + "\n");
     sub->allow_extras();
@@ -112,6 +112,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
       "  tcpdoctor procs                               # who holds sockets, fds vs nofile\n"
       "  tcpdoctor counters -i 1 --netns blue\n"
       "  tcpdoctor explain time-wait                   # what a state, counter or sysctl means\n"
+      "  sudo tcpdoctor lab time-wait-client           # reproduce a problem, see its diagnosis\n"
       "  tcpdoctor serve                               # Prometheus exporter on 127.0.0.1:9947\n"
       "Run `tcpdoctor COMMAND --help` for a command's options and examples.\n");
 
@@ -173,6 +174,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   if (!status) {
     const Error& e = status.error();
     err << "tcpdoctor: " << e.ToString() << "\n";
+    if (e.code == ErrorCode::kInterrupted) return kExitInterrupted;
     if (chosen->nagios_exit_codes) return kCheckupUnknown;
     return e.code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }

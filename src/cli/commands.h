@@ -14,5 +14,6 @@ Command PortsCommand();
 Command ProcsCommand();
 Command ExplainCommand();
 Command ServeCommand();
+Command LabCommand();
 
 }  // namespace tcpdoctor

@@ -6,23 +6,10 @@
 #include <cerrno>
 #include <vector>
 
+#include "core/unique_fd.h"
+
 namespace tcpdoctor {
 namespace {
-
-// Closes the descriptor on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Result<int> OpenForReading(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -49,7 +36,7 @@ Result<std::string> ProcFs::ReadFile(std::string_view relative) const {
   const std::string path = Path(relative);
   auto opened = OpenForReading(path);
   if (!opened) return opened.TakeError();
-  Fd fd(*opened);
+  UniqueFd fd(*opened);
   std::string content;
   char buf[16384];
   for (;;) {
@@ -69,7 +56,7 @@ Status ProcFs::ForEachLine(std::string_view relative,
   const std::string path = Path(relative);
   auto opened = OpenForReading(path);
   if (!opened) return opened.TakeError();
-  Fd fd(*opened);
+  UniqueFd fd(*opened);
   std::vector<char> buf(1 << 16);
   size_t filled = 0;
   for (;;) {

@@ -303,6 +303,8 @@ void ReapGroup(pid_t pgid) {
   }
 }
 
+}  // namespace
+
 std::vector<pid_t> ProcessesInNetns(const std::string& netns_id) {
   std::vector<pid_t> out;
   DIR* dir = ::opendir("/proc");
@@ -318,8 +320,6 @@ std::vector<pid_t> ProcessesInNetns(const std::string& netns_id) {
   ::closedir(dir);
   return out;
 }
-
-}  // namespace
 
 std::string CurrentNetnsId() {
   char target[64] = {};

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tcpdoctor::itest {
 
@@ -38,5 +39,8 @@ bool InNetnsSandbox();
 
 // "net:[4026532...]": the identity of the calling process's network namespace.
 std::string CurrentNetnsId();
+
+// The processes whose network namespace is `netns_id` ("net:[4026532...]").
+std::vector<pid_t> ProcessesInNetns(const std::string& netns_id);
 
 }  // namespace tcpdoctor::itest

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "support/unique_fd.h"
 
@@ -81,6 +82,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
   if (pid == 0) ExecChild(args.data(), options, out_write.get(), err_write.get());
   out_write.Reset();
   err_write.Reset();
+  std::thread beside;
+  if (options.while_running) beside = std::thread(options.while_running, pid);
 
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   // After the kill, a descendant that kept the pipes open must not hang the test either.
@@ -109,6 +112,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOpti
       }
     }
   }
+  if (beside.joinable()) beside.join();  // before the wait: it may still use the pid
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }

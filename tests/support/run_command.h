@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ struct CommandOptions {
   std::chrono::milliseconds timeout{10000};
   // Drops to this user and group (and no supplementary groups) before exec.
   std::optional<RunAs> run_as;
+  // Called on another thread with the program's pid once it has started, while its output is
+  // being read (e.g. to signal it); RunCommand waits for it before returning.
+  std::function<void(pid_t)> while_running;
 };
 
 struct CommandResult {

@@ -1,34 +1,11 @@
-// Owns a file descriptor and closes it when destroyed.
+// Owns a file descriptor and closes it when destroyed: the project's own (a closer computes
+// no expectation, so the tests need no copy of their own).
 #pragma once
 
-#include <unistd.h>
-
-#include <utility>
+#include "core/unique_fd.h"
 
 namespace tcpdoctor::itest {
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) Reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Reset(); }
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using ::tcpdoctor::UniqueFd;
 
 }  // namespace tcpdoctor::itest
