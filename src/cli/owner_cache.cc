@@ -1,10 +1,16 @@
 #include "cli/owner_cache.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "collect/process_scan.h"
 
 namespace tcpdoctor {
+namespace {
+
+constexpr int kBackgroundNice = 10;
+
+}  // namespace
 
 Result<OwnerCache::Scan> OwnerCache::ScanNow(const ProcFs& proc) {
   Scan scan;
@@ -40,7 +46,11 @@ std::unique_ptr<OwnerLookup> OwnerCache::ForCollection() {
       foreground_seconds_ = kept_.seconds;
     }
   } else if (due && !background_.valid()) {
-    background_ = std::async(std::launch::async, [proc = proc_] { return ScanNow(proc); });
+    background_ = std::async(std::launch::async, [proc = proc_] {
+      // Yield to collections: the scan is not in a hurry, a scrape is. Its threads inherit it.
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice);
+      return ScanNow(proc);
+    });
   }
   if (!kept_.owners) return std::make_unique<OwnerLookup>(proc_, warn_);
   if (kept_.owners->unreadable > 0 && ::geteuid() != 0) {
