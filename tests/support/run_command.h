@@ -17,7 +17,10 @@ struct RunAs {
 };
 
 struct CommandOptions {
-  std::chrono::milliseconds timeout{10000};
+  // A bound for hangs, not a speed test: a loaded machine (a parallel build, a benchmark's
+  // million sockets in other namespaces, whose holders every owner scan walks) slows commands
+  // that take a second when it is quiet.
+  std::chrono::milliseconds timeout{30000};
   // Drops to this user and group (and no supplementary groups) before exec.
   std::optional<RunAs> run_as;
   // Called on another thread with the program's pid once it has started, while its output is
