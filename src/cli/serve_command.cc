@@ -129,7 +129,7 @@ Status RunServe(const ServeOptions& opts, const GlobalOptions& options, CommandI
           std::chrono::duration<double>(min_interval->value_or(0))));
   HttpLimits limits;
   limits.max_connections = opts.max_connections;
-  limits.timeout = std::chrono::seconds(static_cast<long>(std::max(1.0, **timeout)));
+  limits.timeout = std::chrono::milliseconds(static_cast<int64_t>(**timeout * 1000));
   auto exporter =
       HttpExporter::Bind(*address, limits, {[cache] { return cache->Get(); }, IndexPage(*address)});
   if (!exporter) return exporter.TakeError();
@@ -171,10 +171,11 @@ Command ServeCommand() {
         sub.add_option("--top-findings", opts->limits.top_findings,
                        "Findings per rule with their own series (default 5)");
         sub.add_option("--max-connections", opts->max_connections,
-                       "Connections served or waiting at once (default 32); more wait in the "
-                       "kernel's listen queue");
+                       "Connections served at once, a thread each (default 32); more wait in "
+                       "the kernel's listen queue");
         sub.add_option("--timeout", opts->timeout,
-                       "Seconds to read a request or write a response (default 10)");
+                       "Seconds a client has to send its whole request, and again to read the "
+                       "answer (default 10); a slower one is cut off");
         return [opts](const GlobalOptions& options, CommandIo& io) {
           return RunServe(*opts, options, io);
         };
