@@ -67,6 +67,10 @@ void MethodNotAllowed(const httplib::Request&, httplib::Response& res) {
   res.set_content("only GET and HEAD are served\n", "text/plain");
 }
 
+bool IsRoute(const std::string& path) {
+  return path == "/" || path == "/metrics" || path == "/healthz";
+}
+
 void AddRoutes(httplib::Server& server, HttpRoutes routes) {
   server.Get("/metrics", [metrics = std::move(routes.metrics)](const httplib::Request&,
                                                                httplib::Response& res) {
@@ -85,13 +89,19 @@ void AddRoutes(httplib::Server& server, HttpRoutes routes) {
       "/", [html = std::move(routes.index_html)](const httplib::Request&, httplib::Response& res) {
         res.set_content(html, "text/html; charset=utf-8");
       });
-  for (const char* path : {"/", "/metrics", "/healthz"}) {
-    server.Post(path, MethodNotAllowed);
-    server.Put(path, MethodNotAllowed);
-    server.Patch(path, MethodNotAllowed);
-    server.Delete(path, MethodNotAllowed);
-    server.Options(path, MethodNotAllowed);
-  }
+  // Any other method is answered from the request line and headers, before httplib would read
+  // a body (which it requires a length for, or reads until the client closes).
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (IsRoute(req.path)) {
+      MethodNotAllowed(req, res);
+    } else {
+      res.status = 404;
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  });
 }
 
 }  // namespace
