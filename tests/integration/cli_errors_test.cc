@@ -6,38 +6,11 @@
 
 #include <algorithm>
 
+#include "support/one_line_error.h"
 #include "support/tcpdoctor_runner.h"
 
 namespace tcpdoctor::itest {
 namespace {
-
-constexpr int kUsage = 2;
-constexpr int kAnyFailure = -1;  // any non-zero exit
-
-struct BadInput {
-  std::vector<std::string> args;
-  int exit_code;                      // kUsage, or kAnyFailure
-  std::vector<std::string> mentions;  // substrings the message must contain
-};
-
-// One line, "tcpdoctor: ...", nothing on stdout, the expected exit and words.
-void ExpectOneLineError(const CommandResult& run, const BadInput& input) {
-  const std::string command = CommandLine(input.args);
-  EXPECT_FALSE(run.timed_out) << command;
-  if (input.exit_code == kAnyFailure) {
-    EXPECT_NE(run.exit_code, 0) << command << ": " << run.Describe();
-  } else {
-    EXPECT_EQ(run.exit_code, input.exit_code) << command << ": " << run.Describe();
-  }
-  EXPECT_EQ(run.out, "") << command;
-  EXPECT_TRUE(run.err.rfind("tcpdoctor: ", 0) == 0) << command << ": " << run.err;
-  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << command << ": " << run.err;
-  EXPECT_TRUE(!run.err.empty() && run.err.back() == '\n') << command << ": " << run.err;
-  for (const std::string& word : input.mentions) {
-    EXPECT_NE(run.err.find(word), std::string::npos)
-        << command << ": the message should mention \"" << word << "\": " << run.err;
-  }
-}
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
