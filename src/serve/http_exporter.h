@@ -23,9 +23,9 @@ struct HttpLimits {
   std::chrono::milliseconds timeout{10000};
   // Connections served at once, each by a thread of its own. When that many are, the accept
   // loop serves the next one itself, so it stops accepting: further clients wait in the
-  // kernel's listen queue instead of piling up in the exporter. A scrape that comes after S slow
-  // clients therefore waits at most ceil((S - max_connections) / (max_connections + 1))
-  // timeouts: not at all up to max_connections of them, one timeout up to twice as many.
+  // kernel's listen queue instead of piling up in the exporter. So a scrape that comes after
+  // S slow clients is served at once if S <= max_connections; beyond, each slow client ahead of
+  // it can delay it by a timeout at worst, and usually max_connections + 1 of them share one.
   size_t max_connections = 32;
 };
 
