@@ -121,7 +121,8 @@ std::optional<double> OneValue(const PrometheusServer& prometheus, const std::st
 
 // Waits until Prometheus has scraped the exporter successfully and stored every state.
 bool WaitForSamples(const PrometheusServer& prometheus) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  // Generous: the first collection may take seconds on a host that other tests load.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
   std::string error;
   while (std::chrono::steady_clock::now() < deadline) {
     const auto up = prometheus.Query("up{job=\"tcpdoctor\"} == 1", error);
@@ -134,7 +135,7 @@ bool WaitForSamples(const PrometheusServer& prometheus) {
   }
   std::string targets_error;
   const auto targets = prometheus.Targets(targets_error);
-  ADD_FAILURE() << "Prometheus has no samples of the exporter after 20 s; targets: "
+  ADD_FAILURE() << "Prometheus has no samples of the exporter after 40 s; targets: "
                 << (targets ? targets->dump() : targets_error) << "\nlog: " << prometheus.Log();
   return false;
 }
@@ -214,7 +215,8 @@ TEST(ServePrometheusTest, PrometheusStoresTheStatesAndAListenersQueue) {
       },
       [](pid_t pid, const std::string& facts) {
         CheckThroughPrometheus(pid, nlohmann::json::parse(facts));
-      });
+      },
+      SandboxOptions{std::chrono::seconds(120)});
 }
 
 }  // namespace

@@ -29,8 +29,10 @@ class ExporterProcess {
   pid_t pid() const { return process_.pid(); }
   BackgroundProcess& process() { return process_; }
 
+  // The timeout is generous: a collection scans every process's fds, which takes seconds on a
+  // busy host where other programs hold hundreds of thousands of them.
   HttpResponse Get(const std::string& path,
-                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+                   std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
   // GET /metrics, expecting 200 and a complete body; records a test failure and returns ""
   // otherwise.
   std::string Scrape() const;
