@@ -44,8 +44,8 @@ RequestStream::RequestStream(int fd, Clock::duration timeout, size_t max_request
 
 bool RequestStream::WaitFor(short events, Clock::time_point deadline) const {
   for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    // Rounded up: poll() must not return, and give up, before the deadline.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     pollfd p{fd_, events, 0};
     const int ready = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
