@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -28,6 +29,18 @@ struct ServeOptions {
 };
 
 constexpr size_t kMaxTop = 1000;
+
+// Seconds for `flag`, from 0 (when `zero` allows it) to an hour; ParseInterval's checks, said
+// for this flag.
+Result<double> ParseSeconds(const std::string& text, const char* flag, bool zero) {
+  auto seconds = ParseInterval(text);
+  if (seconds && seconds->has_value()) return **seconds;
+  char* end = nullptr;
+  if (zero && !text.empty() && std::strtod(text.c_str(), &end) == 0 && *end == '\0') return 0.0;
+  return Error{ErrorCode::kInvalidArgument, "bad value '" + text + "'", 0, flag,
+               std::string("expected seconds, ") + (zero ? "from 0" : "more than 0") +
+                   " to 3600, e.g. " + flag + " 5 or " + flag + " 0.5"};
+}
 
 Status CheckTop(size_t value, const char* flag) {
   if (value >= 1 && value <= kMaxTop) return Ok{};
@@ -76,7 +89,9 @@ class StopOnSignal {
   }
   ~StopOnSignal() {
     served_.store(true);
-    pthread_kill(waiter_.native_handle(), SIGTERM);  // wakes the waiter if no signal came
+    // Wakes the waiter if no signal came: SIGTERM is blocked, so sigwait() takes it and nothing
+    // is terminated.
+    pthread_kill(waiter_.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
     waiter_.join();
     pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
   }
@@ -97,10 +112,9 @@ Status RunServe(const ServeOptions& opts, const GlobalOptions& options, CommandI
   }
   auto address = ParseListenAddress(opts.listen);
   if (!address) return address.TakeError();
-  auto min_interval = ParseInterval(opts.min_interval);
-  if (opts.min_interval == "0") min_interval = std::optional<double>(0);
+  auto min_interval = ParseSeconds(opts.min_interval, "--min-interval", /*zero=*/true);
   if (!min_interval) return min_interval.TakeError();
-  auto timeout = ParseInterval(opts.timeout);
+  auto timeout = ParseSeconds(opts.timeout, "--timeout", /*zero=*/false);
   if (!timeout) return timeout.TakeError();
   for (const auto& [value, flag] : {std::pair{opts.limits.top_listeners, "--top-listeners"},
                                     std::pair{opts.limits.top_processes, "--top-processes"},
@@ -126,10 +140,10 @@ Status RunServe(const ServeOptions& opts, const GlobalOptions& options, CommandI
         return text;
       },
       std::chrono::duration_cast<ScrapeCache::Clock::duration>(
-          std::chrono::duration<double>(min_interval->value_or(0))));
+          std::chrono::duration<double>(*min_interval)));
   HttpLimits limits;
   limits.max_connections = opts.max_connections;
-  limits.timeout = std::chrono::seconds(static_cast<long>(std::max(1.0, **timeout)));
+  limits.timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout * 1000));
   auto exporter =
       HttpExporter::Bind(*address, limits, {[cache] { return cache->Get(); }, IndexPage(*address)});
   if (!exporter) return exporter.TakeError();
@@ -171,10 +185,11 @@ Command ServeCommand() {
         sub.add_option("--top-findings", opts->limits.top_findings,
                        "Findings per rule with their own series (default 5)");
         sub.add_option("--max-connections", opts->max_connections,
-                       "Connections served or waiting at once (default 32); more wait in the "
-                       "kernel's listen queue");
+                       "Connections served at once, a thread each (default 32); more wait in "
+                       "the kernel's listen queue");
         sub.add_option("--timeout", opts->timeout,
-                       "Seconds to read a request or write a response (default 10)");
+                       "Seconds a client has to send its whole request, and again to read the "
+                       "answer (default 10); a slower one is cut off");
         return [opts](const GlobalOptions& options, CommandIo& io) {
           return RunServe(*opts, options, io);
         };

@@ -7,14 +7,19 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
+#include <set>
 
 #include "serve/bounded_task_queue.h"
+#include "serve/request_stream.h"
 
 namespace tcpdoctor {
 namespace {
 
 constexpr const char* kExpositionType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr size_t kMaxRequestBody = 4096;  // GET has none; anything bigger is not a scrape
+// A whole request: the line, the headers (Prometheus sends about 300 bytes) and a body.
+constexpr size_t kMaxRequestBytes = 16384;
 constexpr int kListenBacklog = 128;
 
 // Why the address cannot be bound, from the kernel: httplib only says that it failed.
@@ -62,6 +67,10 @@ void MethodNotAllowed(const httplib::Request&, httplib::Response& res) {
   res.set_content("only GET and HEAD are served\n", "text/plain");
 }
 
+bool IsRoute(const std::string& path) {
+  return path == "/" || path == "/metrics" || path == "/healthz";
+}
+
 void AddRoutes(httplib::Server& server, HttpRoutes routes) {
   server.Get("/metrics", [metrics = std::move(routes.metrics)](const httplib::Request&,
                                                                httplib::Response& res) {
@@ -80,18 +89,66 @@ void AddRoutes(httplib::Server& server, HttpRoutes routes) {
       "/", [html = std::move(routes.index_html)](const httplib::Request&, httplib::Response& res) {
         res.set_content(html, "text/html; charset=utf-8");
       });
-  for (const char* path : {"/", "/metrics", "/healthz"}) {
-    server.Post(path, MethodNotAllowed);
-    server.Put(path, MethodNotAllowed);
-    server.Patch(path, MethodNotAllowed);
-    server.Delete(path, MethodNotAllowed);
-    server.Options(path, MethodNotAllowed);
-  }
+  // Any other method is answered from the request line and headers, before httplib would read
+  // a body (which it requires a length for, or reads until the client closes).
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.method == "GET" || req.method == "HEAD") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    if (IsRoute(req.path)) {
+      MethodNotAllowed(req, res);
+    } else {
+      res.status = 404;
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  });
 }
 
 }  // namespace
 
-HttpExporter::HttpExporter(ListenAddress address, std::unique_ptr<httplib::Server> server)
+// httplib's server, each connection served as one request on a RequestStream (see there why),
+// and the connections in flight known, so that Stop() ends them at once rather than after
+// their timeout.
+class ExporterServer : public httplib::Server {
+ public:
+  explicit ExporterServer(std::chrono::milliseconds timeout) : timeout_(timeout) {}
+
+  void InterruptConnections() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    interrupted_ = true;
+    for (const int fd : open_) ::shutdown(fd, SHUT_RDWR);
+  }
+
+ private:
+  // Replaces httplib's keep-alive loop, which also waited for each next request with a
+  // per-read timeout: an idle client held a worker for the whole keep-alive time.
+  bool process_and_close_socket(int fd) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (interrupted_) ::shutdown(fd, SHUT_RDWR);
+      open_.insert(fd);
+    }
+    RequestStream stream(fd, timeout_, kMaxRequestBytes);
+    bool closed_by_client = false;
+    const bool served = process_request(stream, /*close_connection=*/true, closed_by_client,
+                                        [](httplib::Request&) {});
+    {
+      // Under the lock: InterruptConnections() must never shut down a reused descriptor.
+      std::lock_guard<std::mutex> lock(mutex_);
+      open_.erase(fd);
+      ::shutdown(fd, SHUT_RDWR);
+      ::close(fd);
+    }
+    return served;
+  }
+
+  std::chrono::milliseconds timeout_;
+  std::mutex mutex_;
+  std::set<int> open_;
+  bool interrupted_ = false;
+};
+
+HttpExporter::HttpExporter(ListenAddress address, std::unique_ptr<ExporterServer> server)
     : address_(std::move(address)), server_(std::move(server)) {}
 
 HttpExporter::~HttpExporter() = default;
@@ -99,15 +156,10 @@ HttpExporter::~HttpExporter() = default;
 Result<std::unique_ptr<HttpExporter>> HttpExporter::Bind(const ListenAddress& address,
                                                          const HttpLimits& limits,
                                                          HttpRoutes routes) {
-  auto server = std::make_unique<httplib::Server>();
+  auto server = std::make_unique<ExporterServer>(limits.timeout);
   server->new_task_queue = [limits] {
-    return new BoundedTaskQueue(limits.workers, limits.max_connections);
+    return new BoundedTaskQueue(limits.max_connections, limits.max_connections);
   };
-  const auto timeout = limits.timeout.count();
-  server->set_read_timeout(timeout, 0);
-  server->set_write_timeout(timeout, 0);
-  server->set_keep_alive_timeout(timeout);
-  server->set_keep_alive_max_count(100);
   server->set_payload_max_length(kMaxRequestBody);
   // httplib's default adds SO_REUSEPORT, with which a second exporter would bind the same port
   // and silently take half the scrapes. The callback also tells which socket is the listener.
@@ -141,6 +193,9 @@ Status HttpExporter::Run() {
   return Ok{};
 }
 
-void HttpExporter::Stop() { server_->stop(); }
+void HttpExporter::Stop() {
+  server_->stop();
+  server_->InterruptConnections();
+}
 
 }  // namespace tcpdoctor

@@ -1,6 +1,7 @@
 // The exporter's HTTP side (cpp-httplib): GET /metrics, /healthz and a short index page at /,
-// nothing that changes anything. Bounded: per-request read and write timeouts, a cap on the
-// connections being served or waiting, small request limits.
+// nothing that changes anything. Bounded: one request per connection, which must arrive within
+// the timeout and a few KiB, and whose answer must be written within the timeout; a cap on the
+// connections served at once.
 #pragma once
 
 #include <chrono>
@@ -12,18 +13,19 @@
 #include "core/result.h"
 #include "serve/listen_address.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace tcpdoctor {
 
+class ExporterServer;
+
 struct HttpLimits {
-  std::chrono::seconds timeout{10};  // to read a request, and to write a response
-  size_t workers = 4;                // threads serving connections
-  // Connections accepted and not yet finished (served or queued). Beyond it, the accept loop
-  // serves the next one itself, so it stops accepting: further clients wait in the kernel's
-  // listen queue instead of piling up in the exporter.
+  // To read a request (all of it), and again to write the answer. A client slower than that is
+  // cut off, so it holds a connection slot at most this long.
+  std::chrono::milliseconds timeout{10000};
+  // Connections served at once, each by a thread of its own. When that many are, the accept
+  // loop serves the next one itself, so it stops accepting: further clients wait in the
+  // kernel's listen queue instead of piling up in the exporter. So a scrape that comes after
+  // S slow clients is served at once if S <= max_connections; beyond, each slow client ahead of
+  // it can delay it by a timeout at worst, and usually max_connections + 1 of them share one.
   size_t max_connections = 32;
 };
 
@@ -47,13 +49,14 @@ class HttpExporter {
 
   // Serves until Stop(); an error if the accept loop failed.
   Status Run();
-  // Makes Run() return; safe from any thread.
+  // Makes Run() return, ending the connections in flight at once (a collection under way is
+  // finished first); safe from any thread, and again.
   void Stop();
 
  private:
-  HttpExporter(ListenAddress address, std::unique_ptr<httplib::Server> server);
+  HttpExporter(ListenAddress address, std::unique_ptr<ExporterServer> server);
   ListenAddress address_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<ExporterServer> server_;
 };
 
 }  // namespace tcpdoctor

@@ -36,8 +36,6 @@ void ExpectNothingLeftBehind(const nlohmann::json& doc) {
 
 }  // namespace
 
-bool ProcessExists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
-
 LabRun RunLabScenario(const std::string& name, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"lab", name};
   argv.insert(argv.end(), args.begin(), args.end());

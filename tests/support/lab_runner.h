@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/background_process.h"  // ProcessExists
 #include "support/run_command.h"
 
 namespace tcpdoctor::itest {
@@ -24,9 +25,6 @@ struct LabRun {
 
 // `tcpdoctor lab NAME ARGS... --json`, with the checks above as test failures.
 LabRun RunLabScenario(const std::string& name, const std::vector<std::string>& args = {});
-
-// Whether `pid` exists (a zombie counts: it was not reaped).
-bool ProcessExists(pid_t pid);
 
 // The value of observation `key` (doc["observed"][key]); a test failure and null if absent.
 nlohmann::json Observed(const nlohmann::json& doc, const std::string& key);
