@@ -792,7 +792,7 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
         printf "Per timed scrape (median of %d): tcpdoctor serve used %.2f s user + %.2f s sys CPU (from /proc/PID/stat, %d ticks/s)", k, median(u, k), median(s, k), hz
         if (m > 0) printf ", node_exporter %.2f s user + %.2f s sys", median(nu, m), median(ns, m)
         printf ". Its collectors: sockets %.3f s, processes %.3f s, counters %.4f s, sysctls %.4f s, doctor %.4f s; the rest of the wall time (HTTP, rendering, the nsenter and curl execs) %.3f s.\n", median(so, k), median(pr, k), median(co, k), median(sy, k), median(dr, k), median(rest, k)
-        printf "Owner map: %.1f to %.1f s old at the timed scrapes; ", amin, amax
+        printf "Owner map: %.2f to %.2f s old at the timed scrapes; ", amin, amax
         printf "rescanned in the foreground in %d scrape(s), replaced by a background scan %d time(s)%s", fg, bgn, (bgn > 0 ? " (first used by scrape " at ")" : "")
         printf "; the exporter used %.2f s of CPU while other tools were timed (in %d runs: its background scans). ", bg / hz, bgruns
         printf "All told over this size it used %.1f s of CPU (node_exporter: %.1f s).\n", tdall / hz, neall / hz
