@@ -554,8 +554,8 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
         cpu_ticks "$td_pid"
         td_du=$((CPU_U - td_u0)) td_ds=$((CPU_S - td_s0))
         if ((j == TDS_IDX)); then
-          # "wall_us user_ticks sys_ticks sockets processes counters sysctls doctor age n"
-          b_scrape="${b_us[j]} $td_du $td_ds $(serve_facts "$dest")"
+          # "wall_us user_ticks sys_ticks sockets processes counters sysctls doctor age n start_us"
+          b_scrape="${b_us[j]} $td_du $td_ds $(serve_facts "$dest") $t0"
         elif ((td_du + td_ds > 0)); then
           # The exporter worked while another tool ran: a background owner-map rescan.
           serve_bg_ticks=$((serve_bg_ticks + td_du + td_ds)) serve_bg_runs=$((serve_bg_runs + 1))
@@ -771,25 +771,28 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
         next
       }
       {
-        # "wall_us user sys sockets processes counters sysctls doctor age n status"
-        all++
+        # "wall_us user sys sockets processes counters sysctls doctor age n start_us status"
+        r++; t[r] = $11 / 1e6; age[r] = $9
+        line[r] = sprintf("| %d | %s | %.3f | %.2f | %.2f | %.3f | %.3f | %.3f | %.2f |", $10, $12, $1 / 1e6, $2 / hz, $3 / hz, $4, $5, $4 + $5 + $6 + $7 + $8, $9)
         # The owner map is new when its age went down: scanned during this collection when it
-        # is younger than the scrape (a foreground scan), else adopted from a background scan.
-        note = ""
+        # is younger than the scrape (a foreground scan), else adopted from a background scan,
+        # which the latest collection that began its age before this one started.
         if ($9 + 0 < prev_age + 0) {
-          if ($9 + 0 < $1 / 1e6) { note = "owner map scanned in this collection"; fg++ }
-          else { note = "owner map from a background scan"; bgn++; at = at (at == "" ? "" : ", ") "#" $10 }
+          if ($9 + 0 < $1 / 1e6) { note[r] = "owner map scanned in this collection"; fg++ }
+          else {
+            note[r] = "owner map from a background scan"; bgn++; at = at (at == "" ? "" : ", ") "#" $10
+            for (j = r - 1; j >= 1; j--) if (t[j] <= t[r] - $9 + 0.5) { note[j] = note[j] (note[j] == "" ? "" : "; ") "background scan started"; break }
+          }
         }
         prev_age = $9
-        rows = rows sprintf("| %d | %s | %.3f | %.2f | %.2f | %.3f | %.3f | %.3f | %.2f | %s |\n", $10, $11, $1 / 1e6, $2 / hz, $3 / hz, $4, $5, $4 + $5 + $6 + $7 + $8, $9, note)
-        if ($11 != "timed") next
+        if ($12 != "timed") next
         k++; wall[k] = $1 / 1e6; u[k] = $2 / hz; s[k] = $3 / hz; so[k] = $4; pr[k] = $5; co[k] = $6; sy[k] = $7; dr[k] = $8
-        rest[k] = $1 / 1e6 - ($4 + $5 + $6 + $7 + $8)
+        rest[k] = $1 / 1e6 - ($4 + $5 + $6 + $7 + $8); sum += $1 / 1e6
         if (k == 1 || $9 < amin) amin = $9
         if (k == 1 || $9 > amax) amax = $9
       }
       END {
-        printf "Per timed scrape (median of %d): tcpdoctor serve used %.2f s user + %.2f s sys CPU (from /proc/PID/stat, %d ticks/s)", k, median(u, k), median(s, k), hz
+        printf "Per timed scrape (median of %d; mean wall time %.3f s): tcpdoctor serve used %.2f s user + %.2f s sys CPU (from /proc/PID/stat, %d ticks/s)", k, (k > 0 ? sum / k : 0), median(u, k), median(s, k), hz
         if (m > 0) printf ", node_exporter %.2f s user + %.2f s sys", median(nu, m), median(ns, m)
         printf ". Its collectors: sockets %.3f s, processes %.3f s, counters %.4f s, sysctls %.4f s, doctor %.4f s; the rest of the wall time (HTTP, rendering, the nsenter and curl execs) %.3f s.\n", median(so, k), median(pr, k), median(co, k), median(sy, k), median(dr, k), median(rest, k)
         printf "Owner map: %.2f to %.2f s old at the timed scrapes; ", amin, amax
@@ -798,11 +801,11 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
         printf "All told over this size it used %.1f s of CPU (node_exporter: %.1f s).\n", tdall / hz, neall / hz
         if (promtool != "") printf "promtool check metrics on the last timed scrape with the right counts: %s.\n", promtool
         print ""
-        print "Every tcpdoctor serve scrape (#: its tcpdoctor_exporter_collections_total; \"discarded\": its batch failed the population check; user and sys: the exporter'"'"'s CPU during the scrape; collectors: their durations summed):"
+        print "Every tcpdoctor serve scrape (#: its tcpdoctor_exporter_collections_total; \"discarded\": its batch failed the population check; user and sys: the exporter'"'"'s CPU during the scrape, both threads; collectors: their durations summed):"
         print ""
-        print "| # | batch | wall s | user s | sys s | sockets s | processes s | collectors s | scan age s | |"
+        print "| # | batch | wall s | user s | sys s | sockets s | processes s | collectors s | scan age s | owner map |"
         print "|---:|:--|---:|---:|---:|---:|---:|---:|---:|:--|"
-        printf "%s", rows
+        for (j = 1; j <= r; j++) printf "%s %s |\n", line[j], note[j]
       }'
   }
   local ref_med
