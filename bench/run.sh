@@ -774,14 +774,15 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
         # "wall_us user sys sockets processes counters sysctls doctor age n start_us status"
         r++; t[r] = $11 / 1e6; age[r] = $9
         line[r] = sprintf("| %d | %s | %.3f | %.2f | %.2f | %.3f | %.3f | %.3f | %.2f |", $10, $12, $1 / 1e6, $2 / hz, $3 / hz, $4, $5, $4 + $5 + $6 + $7 + $8, $9)
-        # The owner map is new when its age went down: scanned during this collection when it
-        # is younger than the scrape (a foreground scan), else adopted from a background scan,
-        # which the latest collection that began its age before this one started.
+        # The owner map is new when its age (taken at the end of the collection) went down:
+        # scanned during this collection when it is younger than the scrape (a foreground
+        # scan), else adopted from a background scan. That one was started by the latest
+        # earlier collection that began before this scrape ended minus the age.
         if ($9 + 0 < prev_age + 0) {
           if ($9 + 0 < $1 / 1e6) { note[r] = "owner map scanned in this collection"; fg++ }
           else {
             note[r] = "owner map from a background scan"; bgn++; at = at (at == "" ? "" : ", ") "#" $10
-            for (j = r - 1; j >= 1; j--) if (t[j] <= t[r] - $9 + 0.5) { note[j] = note[j] (note[j] == "" ? "" : "; ") "background scan started"; break }
+            for (j = r - 1; j >= 1; j--) if (t[j] <= t[r] + $1 / 1e6 - $9 + 0.1) { note[j] = note[j] (note[j] == "" ? "" : "; ") "background scan started"; break }
           }
         }
         prev_age = $9
