@@ -785,6 +785,8 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
             for (j = r - 1; j >= 1; j--) if (t[j] <= t[r] + $1 / 1e6 - $9 + 0.1) { note[j] = note[j] (note[j] == "" ? "" : "; ") "background scan started"; break }
           }
         }
+        # Both threads busy (CPU above wall time): a background scan ran during this scrape.
+        busy[r] = ($2 + $3) / hz > 1.1 * $1 / 1e6
         prev_age = $9
         if ($12 != "timed") next
         k++; wall[k] = $1 / 1e6; u[k] = $2 / hz; s[k] = $3 / hz; so[k] = $4; pr[k] = $5; co[k] = $6; sy[k] = $7; dr[k] = $8
@@ -806,7 +808,10 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
         print ""
         print "| # | batch | wall s | user s | sys s | sockets s | processes s | collectors s | scan age s | owner map |"
         print "|---:|:--|---:|---:|---:|---:|---:|---:|---:|:--|"
-        for (j = 1; j <= r; j++) printf "%s %s |\n", line[j], note[j]
+        for (j = 1; j <= r; j++) {
+          if (busy[j] && note[j] !~ /background scan started/) note[j] = note[j] (note[j] == "" ? "" : "; ") "CPU above wall time: a background scan ran alongside"
+          printf "%s %s |\n", line[j], note[j]
+        }
       }'
   }
   local ref_med
