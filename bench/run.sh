@@ -956,9 +956,15 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
           "node_exporter's is \`curl --unix-socket\`: neither adds a socket to the population." \
           "The peak RSS of both exporters is their own VmHWM at the end (the clients' is irrelevant)."
       fi
-      echo "'counts match' compares each tool's per-state counts with the population's exact" \
-        "counts (ss -s reports aggregates and top lists groups: n/a; \`netstat -n\` lists no LISTEN" \
-        "sockets, so LISTEN is left out of its comparison)."
+      if [[ $MODE == serve ]]; then
+        echo "'counts match' compares each tool's per-state counts (tcpdoctor_tcp_sockets in every" \
+          "scrape of tcpdoctor serve, node_tcp_connection_states without its queued_bytes series in" \
+          "node_exporter's) with the population's exact counts."
+      else
+        echo "'counts match' compares each tool's per-state counts with the population's exact" \
+          "counts (ss -s reports aggregates and top lists groups: n/a; \`netstat -n\` lists no LISTEN" \
+          "sockets, so LISTEN is left out of its comparison)."
+      fi
     fi
     echo "Every timed batch was bracketed by an untimed bare-dump check of the whole population; a" \
       "batch with a failed check was discarded, and batches were only started if they were" \
