@@ -269,11 +269,14 @@ sys.stdout.buffer.write(d.split(b"\r\n\r\n", 1)[1])' "$ne_sock")
       unshare -n -- bash -c 'ip link set lo up && exec "$@"' _ "$TCPDOCTOR" --netns "/proc/$$/ns/net" \
         serve --min-interval 0 --listen "127.0.0.1:$SERVE_PORT" >"$work/serve.log" 2>&1 &
       td_pid=$!
-      # Bounded wait: first for the exec (only then is /proc/PID/ns/net the exporter's own
-      # namespace, not this one), then for its listener (/healthz makes no collection).
-      local i td_up=0
+      # Bounded wait: first for the unshare (until then /proc/PID/ns/net is this namespace,
+      # not the exporter's own), then for its listener (/healthz makes no collection).
+      local i td_up=0 here_ns
+      here_ns=$(readlink /proc/self/ns/net)
       for ((i = 0; i < 100; i++)); do
-        if [[ $(readlink "/proc/$td_pid/exe" 2>/dev/null) == "$(readlink -f "$TCPDOCTOR")" ]] &&
+        local td_ns
+        td_ns=$(readlink "/proc/$td_pid/ns/net" 2>/dev/null || true)
+        if [[ -n $td_ns && $td_ns != "$here_ns" ]] &&
           nsenter "--net=/proc/$td_pid/ns/net" curl -s -o /dev/null --max-time 2 \
             "http://127.0.0.1:$SERVE_PORT/healthz"; then
           td_up=1
