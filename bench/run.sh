@@ -1060,9 +1060,16 @@ outer() {
     fi
     echo
   done
-  # Nothing of ours may survive: the namespaces die with their last process.
+  # Nothing of ours may survive: the namespaces die with their last process. Holders killed at
+  # the end of a 1M size may still be closing their sockets for a few seconds on a loaded
+  # machine: allow them 30 s to go before calling them left behind.
   local left
-  left=$(pgrep -f '^[^ ]*(tcpdoctor_population|tcpdoctor_bare_dump|prometheus-node-exporter --web.systemd-socket|systemd-socket-activate -l /tmp/tcpdoctor-bench|tcpdoctor --netns /proc/[0-9]+/ns/net serve --min-interval 0)( |$)' || true)
+  for ((i = 0; i < 300; i++)); do
+    left=$(pgrep -f '^[^ ]*(tcpdoctor_population|tcpdoctor_bare_dump|prometheus-node-exporter --web.systemd-socket|systemd-socket-activate -l /tmp/tcpdoctor-bench|tcpdoctor --netns /proc/[0-9]+/ns/net serve --min-interval 0)( |$)' || true)
+    [[ -n $left ]] || break
+    ((i > 0)) || log "waiting (at most 30 s) for $(wc -w <<<"$left") exiting processes of ours"
+    sleep 0.1
+  done
   if [[ -n $left ]]; then
     log "WARNING: processes left behind: $(oneline "$left")"
     failed=1
