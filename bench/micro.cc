@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <linux/tcp.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -20,7 +21,7 @@ namespace {
 
 using test_util::Bytes;
 
-constexpr int kSockets = 100000;
+constexpr int kSockets = 1000000;
 constexpr uint16_t kListenPort = 1000;
 
 // A dump like the bench population's: 60 % ESTABLISHED (half accepted on the listening port),
@@ -28,6 +29,10 @@ constexpr uint16_t kListenPort = 1000;
 Bytes PopulationDump() {
   Bytes out;
   std::mt19937 random(42);
+  // The kernel walks its hash table: inodes come in no order.
+  std::vector<uint32_t> inodes(kSockets);
+  for (uint32_t i = 0; i < kSockets; ++i) inodes[i] = 1000 + i;
+  std::shuffle(inodes.begin(), inodes.end(), random);
   for (uint32_t i = 0; i < kSockets; ++i) {
     test_util::DiagFields f;
     const uint32_t kind = i % 100;
@@ -37,7 +42,7 @@ Bytes PopulationDump() {
     f.sport = static_cast<uint16_t>(1024 + random() % 64000);
     f.dport = kListenPort;
     if (kind % 2 == 1 && f.state == 1) std::swap(f.sport, f.dport);  // the accepted end
-    f.inode = f.state == 6 ? 0 : 1000 + i;
+    f.inode = f.state == 6 ? 0 : inodes[i];
     Bytes attrs;
     if (f.state != 6) {
       tcp_info info{};

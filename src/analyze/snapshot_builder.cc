@@ -37,12 +37,10 @@ void SnapshotBuilder::AttributeWith(const SocketOwners* owners) {
 
 void SnapshotBuilder::Add(const SocketRecord& r) {
   states_.Add(r.state);
-  if (owners_ != nullptr) {
-    for (const SocketOwners::Holder& h : owners_->HoldersOf(r.inode)) {
-      per_process_[h.process].Add(r.state);
-    }
-  } else if (r.inode != 0) {
+  if (r.inode != 0) {
     kept_.push_back({r.inode, r.state});
+    if (owners_ != nullptr && kept_.size() == kAttributeBatch)
+      AttributeKept(*owners_, per_process_);
   }
   const bool accepted = listening_ports_.contains(r.local_port);
   switch (r.state) {
@@ -76,6 +74,16 @@ void SnapshotBuilder::Add(const SocketRecord& r) {
       break;
   }
   if (r.state != TcpState::kListen) ports_.Add(r);
+}
+
+void SnapshotBuilder::AttributeKept(const SocketOwners& owners,
+                                    std::vector<StateCounts>& per_process) {
+  for (const Kept& k : kept_) {
+    for (const SocketOwners::Holder& h : owners.HoldersOf(k.inode)) {
+      per_process[h.process].Add(k.state);
+    }
+  }
+  kept_.clear();
 }
 
 void SnapshotBuilder::Reset() {
@@ -125,11 +133,7 @@ void SnapshotBuilder::Finish(const SocketOwners* owners,
   into.unreadable_processes = owners->unreadable;
   std::vector<StateCounts> per_process = std::move(per_process_);
   if (owners_ != owners) per_process.assign(owners->processes().size(), StateCounts{});
-  for (const Kept& k : kept_) {
-    for (const SocketOwners::Holder& h : owners->HoldersOf(k.inode)) {
-      per_process[h.process].Add(k.state);
-    }
-  }
+  AttributeKept(*owners, per_process);
   std::unordered_map<uint32_t, CloseWaitTally> close_wait;
   for (const CloseWaitSocket& s : close_wait_) {
     const auto holders = owners->HoldersOf(s.inode);

@@ -53,7 +53,10 @@ std::string MetricsCollection::Collect() {
   // Forget namespaces that are gone, so that --all-netns does not grow with every container
   // that ever lived.
   std::erase_if(earlier_, [&seen](const auto& entry) { return !seen.contains(entry.first); });
-  return RenderMetrics(namespaces, facts, limits_);
+  std::string text = RenderMetrics(namespaces, facts, limits_);
+  // Everything this collection needed is done: a rescan may start, beside the next ones.
+  owners_.AfterCollection();
+  return text;
 }
 
 NamespaceCollection MetricsCollection::CollectNamespace(const std::string& label, uint64_t key,

@@ -37,20 +37,12 @@ std::unique_ptr<OwnerLookup> OwnerCache::ForCollection() {
       warn_(scanned.error().ToString() + "; process figures are from the previous scan");
     }
   }
-  const bool due = !kept_.owners || AgeSeconds() >= kAgeToCost * kept_.seconds;
-  if (due && (!kept_.owners || kept_.seconds <= kForegroundScanSeconds)) {
-    kept_.owners.reset();  // not both maps at once
+  if (!kept_.owners && !background_.valid()) {
     auto scanned = ScanNow(proc_);
     if (scanned) {
       kept_ = std::move(*scanned);
       foreground_seconds_ = kept_.seconds;
     }
-  } else if (due && !background_.valid()) {
-    background_ = std::async(std::launch::async, [proc = proc_] {
-      // Yield to collections: the scan is not in a hurry, a scrape is. Its threads inherit it.
-      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice);
-      return ScanNow(proc);
-    });
   }
   if (!kept_.owners) return std::make_unique<OwnerLookup>(proc_, warn_);
   if (kept_.owners->unreadable > 0 && ::geteuid() != 0) {
@@ -59,6 +51,15 @@ std::unique_ptr<OwnerLookup> OwnerCache::ForCollection() {
         "metrics (run as root, or give CAP_SYS_PTRACE)");
   }
   return std::make_unique<OwnerLookup>(proc_, warn_, kept_.owners);
+}
+
+void OwnerCache::AfterCollection() {
+  if (background_.valid() || !kept_.owners || AgeSeconds() < kAgeToCost * kept_.seconds) return;
+  background_ = std::async(std::launch::async, [proc = proc_] {
+    // Yield to collections: the scan is not in a hurry, a scrape is. Its threads inherit it.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kBackgroundNice);
+    return ScanNow(proc);
+  });
 }
 
 double OwnerCache::AgeSeconds() const {

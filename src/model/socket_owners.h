@@ -70,13 +70,21 @@ class SocketOwners {
                                }),
                    holders_.end());
     holders_.shrink_to_fit();  // the exporter keeps the map between scans
+    BuildIndex();
   }
 
   // The processes holding `inode`, lowest pid first; empty if none is visible (inode 0, a
-  // process we could not read, or a socket opened after the scan).
+  // process we could not read, or a socket opened after the scan). Called for every socket of
+  // a dump, in the kernel's hash order: the index narrows the search to a few holders.
   std::span<const Holder> HoldersOf(uint64_t inode) const {
-    if (inode == 0 || inode > UINT32_MAX) return {};
-    const auto lo = std::lower_bound(holders_.begin(), holders_.end(), inode,
+    if (inode == 0 || holders_.empty() || inode < holders_.front().inode ||
+        inode > holders_.back().inode) {
+      return {};
+    }
+    const size_t bucket = BucketOf(static_cast<uint32_t>(inode));
+    const auto first = holders_.begin() + index_[bucket];
+    const auto last = holders_.begin() + index_[bucket + 1];
+    const auto lo = std::lower_bound(first, last, inode,
                                      [](const Holder& h, uint64_t i) { return h.inode < i; });
     auto hi = lo;
     while (hi != holders_.end() && hi->inode == inode) ++hi;
@@ -102,8 +110,30 @@ class SocketOwners {
   uint32_t vanished = 0;
 
  private:
+  // Socket inodes come from a counter, so they spread evenly over [first, last]: cutting that
+  // range into about one bucket per four holders and keeping where each bucket starts (a byte
+  // per holder) replaces a binary search over the whole map (20 cache misses at a million fds)
+  // with one over a handful.
+  size_t BucketOf(uint32_t inode) const {
+    const uint64_t span = uint64_t{holders_.back().inode} - holders_.front().inode + 1;
+    return static_cast<size_t>((uint64_t{inode} - holders_.front().inode) * (index_.size() - 1) /
+                               span);
+  }
+  void BuildIndex() {
+    index_.clear();
+    if (holders_.empty()) return;
+    const size_t buckets = holders_.size() / 4 + 1;
+    index_.assign(buckets + 1, 0);
+    size_t at = 0;
+    for (size_t b = 0; b <= buckets; ++b) {
+      while (at < holders_.size() && BucketOf(holders_[at].inode) < b) ++at;
+      index_[b] = static_cast<uint32_t>(at);
+    }
+  }
+
   std::vector<ProcessInfo> processes_;
   std::vector<Holder> holders_;
+  std::vector<uint32_t> index_;  // index_[b]: the first holder in bucket b; index_.back(): size
 };
 
 }  // namespace tcpdoctor
