@@ -1,5 +1,6 @@
 #include "lab/scenario_registry.h"
 
+#include "lab/scenarios/close_wait_leak.h"
 #include "lab/scenarios/fin_timeout_myth.h"
 #include "lab/scenarios/keepalive_vs_close.h"
 #include "lab/scenarios/linger_reset.h"
@@ -10,7 +11,7 @@ namespace tcpdoctor {
 const std::vector<Scenario>& AllScenarios() {
   static const std::vector<Scenario> kScenarios = {
       TimeWaitClientScenario(), TimeWaitServerScenario(), KeepaliveVsCloseScenario(),
-      LingerResetScenario(),    FinTimeoutMythScenario(),
+      LingerResetScenario(),    FinTimeoutMythScenario(), CloseWaitLeakScenario(),
   };
   return kScenarios;
 }
