@@ -33,12 +33,6 @@ uint32_t TotalRetransmits(int fd) {
   return info.tcpi_total_retrans;
 }
 
-std::string Seconds(double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f s", ms / 1000.0);
-  return buf;
-}
-
 double Number(std::string_view text) {
   double value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
@@ -188,6 +182,12 @@ void ClientBurst::CloseAll() {
   for (Client& c : clients_) c.fd.Reset();
 }
 
+std::string SecondsText(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f s", ms / 1000.0);
+  return buf;
+}
+
 LatencySummary LatencySummary::Of(std::vector<double> ms) {
   LatencySummary s;
   s.count = ms.size();
@@ -204,7 +204,7 @@ LatencySummary LatencySummary::Of(std::vector<double> ms) {
 
 std::string LatencySummary::Text() const {
   if (count == 0) return "none";
-  return "median " + Seconds(median_ms) + ", max " + Seconds(max_ms) +
+  return "median " + SecondsText(median_ms) + ", max " + SecondsText(max_ms) +
          "; under 1 s: " + std::to_string(buckets[0]) + ", 1-3 s: " + std::to_string(buckets[1]) +
          ", 3-7 s: " + std::to_string(buckets[2]) + ", 7 s or more: " + std::to_string(buckets[3]);
 }

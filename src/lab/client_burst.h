@@ -89,6 +89,9 @@ struct LatencySummary {
   std::string BucketsText() const;
 };
 
+// "1.03 s" for 1030 ms.
+std::string SecondsText(double ms);
+
 // How many clients retransmitted their SYN how often: "none: 9, once: 40, twice: 1".
 std::string SynRetransmitsText(const std::vector<BurstResult>& results);
 
