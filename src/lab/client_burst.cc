@@ -78,20 +78,40 @@ std::optional<BurstResult> BurstResult::FromLine(std::string_view line) {
 ClientBurst ClientBurst::Start(const BurstPlan& plan) {
   ClientBurst burst;
   burst.plan_ = plan;
-  burst.clients_.reserve(static_cast<size_t>(std::max<int64_t>(plan.clients, 0)));
-  for (int64_t i = 0; i < plan.clients; ++i) {
-    Client c;
+  const auto start = LabClock::now();
+  const auto n = static_cast<size_t>(std::max<int64_t>(plan.clients, 0));
+  burst.clients_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    burst.clients_[i].started =
+        plan.rate > 0
+            ? start + std::chrono::duration_cast<LabClock::duration>(
+                          std::chrono::duration<double>(static_cast<double>(i) / plan.rate))
+            : start;
+  }
+  burst.StartDue();
+  return burst;
+}
+
+LabClock::time_point ClientBurst::StartDue() {
+  const auto now = LabClock::now();
+  for (Client& c : clients_) {
+    if (c.stage != Stage::kWaiting) continue;
+    if (c.started > now) return c.started;  // they are in order
     c.started = LabClock::now();
-    auto fd = StartConnect(plan.to);
+    auto fd = StartConnect(plan_.to);
     if (fd) {
       c.fd = std::move(*fd);
+      c.stage = Stage::kConnecting;
     } else {
       c.result.error = fd.error().sys_errno != 0 ? ErrnoName(fd.error().sys_errno) : "failed";
       c.stage = Stage::kDone;
     }
-    burst.clients_.push_back(std::move(c));
   }
-  return burst;
+  return LabClock::time_point::max();
+}
+
+LabClock::time_point ClientBurst::last_start() const {
+  return clients_.empty() ? LabClock::now() : clients_.back().started;
 }
 
 void ClientBurst::Advance(Client& c, short revents, LabClock::time_point now) const {
@@ -140,19 +160,20 @@ Status ClientBurst::Follow(LabClock::time_point until) {
   std::vector<Client*> polled;
   for (;;) {
     if (auto interrupted = CheckInterrupt(); !interrupted) return interrupted;
+    const auto next_due = StartDue();
     fds.clear();
     polled.clear();
     for (Client& c : clients_) {
-      if (c.stage == Stage::kDone) continue;
+      if (c.stage != Stage::kConnecting && c.stage != Stage::kAwaitingAnswer) continue;
       const short events = c.stage == Stage::kConnecting ? POLLOUT : POLLIN;
       fds.push_back({c.fd.get(), events, 0});
       polled.push_back(&c);
     }
     const auto now = LabClock::now();
-    if (fds.empty() || now >= until) return Ok{};
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
-    const int ready =
-        ::poll(fds.data(), fds.size(), static_cast<int>(std::min(left, kSlice).count()));
+    if ((fds.empty() && next_due == LabClock::time_point::max()) || now >= until) return Ok{};
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(std::min(until, next_due) - now);
+    const auto wait = std::clamp(left, std::chrono::milliseconds(0), kSlice);
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
     if (ready < 0 && errno != EINTR) return Error::FromErrno(errno, "poll() failed", "clients");
     if (ready <= 0) continue;
     const auto seen = LabClock::now();
@@ -173,6 +194,7 @@ std::vector<BurstResult> ClientBurst::Results() const {
   for (const Client& c : clients_) {
     BurstResult r = c.result;
     if (c.stage == Stage::kConnecting) r.syn_retransmits = TotalRetransmits(c.fd.get());
+    if (c.stage == Stage::kWaiting) r.error = "not started";
     results.push_back(std::move(r));
   }
   return results;
@@ -207,11 +229,6 @@ std::string LatencySummary::Text() const {
   return "median " + SecondsText(median_ms) + ", max " + SecondsText(max_ms) +
          "; under 1 s: " + std::to_string(buckets[0]) + ", 1-3 s: " + std::to_string(buckets[1]) +
          ", 3-7 s: " + std::to_string(buckets[2]) + ", 7 s or more: " + std::to_string(buckets[3]);
-}
-
-std::string LatencySummary::BucketsText() const {
-  return std::to_string(buckets[0]) + "," + std::to_string(buckets[1]) + "," +
-         std::to_string(buckets[2]) + "," + std::to_string(buckets[3]);
 }
 
 std::string SynRetransmitsText(const std::vector<BurstResult>& results) {

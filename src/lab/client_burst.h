@@ -24,6 +24,7 @@ struct BurstPlan {
   // Once connected: send "GET\n", read the answer, then close() (the client closes first).
   // Otherwise the client sends nothing and keeps its socket open.
   bool request = false;
+  double rate = 0;  // connect()s a second, started as Follow() goes; 0: all at once in Start()
 };
 
 // What one client of a burst saw.
@@ -44,29 +45,34 @@ struct BurstResult {
 
 class ClientBurst {
  public:
-  // Opens and connects every client. A socket() or connect() that fails at once (EMFILE,
-  // EADDRNOTAVAIL...) is that client's error.
+  // Opens and connects the clients due now: all of them, unless the plan paces them. A socket()
+  // or connect() that fails at once (EMFILE, EADDRNOTAVAIL...) is that client's error.
   static ClientBurst Start(const BurstPlan& plan);
 
-  // Follows the clients until none is pending or `until` has passed; kInterrupted on Ctrl-C.
+  // Starts the clients as they come due and follows them until none is pending or `until` has
+  // passed; kInterrupted on Ctrl-C.
   Status Follow(LabClock::time_point until);
-  // Clients still connecting, or still waiting for their answer.
+  // Clients not yet started, still connecting, or still waiting for their answer.
   size_t pending() const;
+  // When the last client is due to start.
+  LabClock::time_point last_start() const;
   // What each client saw so far, in the order they connected.
   std::vector<BurstResult> Results() const;
   // Closes every client's socket (a FIN for those connected).
   void CloseAll();
 
  private:
-  enum class Stage { kConnecting, kAwaitingAnswer, kDone };
+  enum class Stage { kWaiting, kConnecting, kAwaitingAnswer, kDone };
   struct Client {
     UniqueFd fd;
-    Stage stage = Stage::kConnecting;
-    LabClock::time_point started;
+    Stage stage = Stage::kWaiting;
+    LabClock::time_point started;  // when it is due to start, then when it did
     std::string received;
     BurstResult result;
   };
 
+  // Connects the clients whose time has come; returns when the next one is due (or max()).
+  LabClock::time_point StartDue();
   void Advance(Client& c, short revents, LabClock::time_point now) const;
 
   BurstPlan plan_;
@@ -85,8 +91,6 @@ struct LatencySummary {
   static LatencySummary Of(std::vector<double> ms);
   // "median 1.03 s, max 1.04 s; under 1 s: 9, 1-3 s: 41, 3-7 s: 0, 7 s or more: 0".
   std::string Text() const;
-  // "9,41,0,0": the buckets, for an observation.
-  std::string BucketsText() const;
 };
 
 // "1.03 s" for 1030 ms.
