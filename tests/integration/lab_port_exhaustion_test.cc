@@ -15,16 +15,9 @@
 namespace tcpdoctor::itest {
 namespace {
 
-std::string SysctlValue(const nlohmann::json& doc, const std::string& key) {
-  for (const nlohmann::json& s : doc["namespace"]["sysctls"]) {
-    if (s["key"] == key) return s["value"];
-  }
-  return "";
-}
-
 // The size of the range the run set ("32768 33267" -> 500).
 int64_t RangeSize(const nlohmann::json& doc) {
-  const std::string range = SysctlValue(doc, "net.ipv4.ip_local_port_range");
+  const std::string range = LabSysctlValue(doc, "net.ipv4.ip_local_port_range");
   const size_t space = range.find(' ');
   if (space == std::string::npos) return 0;
   int64_t low = 0;
@@ -43,8 +36,8 @@ void ExpectUsedUp(const nlohmann::json& doc, const std::string& phase, int64_t s
 
 void ExpectExhaustion(const nlohmann::json& doc, int64_t size) {
   ASSERT_GT(size, 0);
-  EXPECT_EQ(SysctlValue(doc, "net.ipv4.tcp_tw_reuse"), "0");
-  const int64_t delay = std::stoll(SysctlValue(doc, "net.ipv4.tcp_tw_reuse_delay"));
+  EXPECT_EQ(LabSysctlValue(doc, "net.ipv4.tcp_tw_reuse"), "0");
+  const int64_t delay = std::stoll(LabSysctlValue(doc, "net.ipv4.tcp_tw_reuse_delay"));
   ExpectUsedUp(doc, "first", size);
   // The range was used up in well under tcp_tw_reuse_delay: the first attempts still failed.
   EXPECT_GE(Observed(doc, "reuse_failed_attempts").get<int64_t>(), 1);
@@ -74,7 +67,7 @@ TEST(LabPortExhaustionTest, RangeRunsOutPerDestinationAndReuseRefillsIt) {
     const LabRun lab = RunLabScenario("port-exhaustion");
     ASSERT_FALSE(lab.doc.is_null());
     EXPECT_EQ(lab.doc["parameters"]["connections"], 500);
-    EXPECT_EQ(SysctlValue(lab.doc, "net.ipv4.ip_local_port_range"), "32768 33267");
+    EXPECT_EQ(LabSysctlValue(lab.doc, "net.ipv4.ip_local_port_range"), "32768 33267");
     ExpectExhaustion(lab.doc, 500);
   });
 }

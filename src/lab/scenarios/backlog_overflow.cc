@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <utility>
 
 #include "analyze/rules/evidence_text.h"
 #include "lab/client_burst.h"
+#include "lab/counter_notes.h"
 #include "lab/lab_run.h"
 #include "lab/request_server.h"
 
@@ -22,6 +22,16 @@ constexpr auto kGiveUp = std::chrono::seconds(10);
 constexpr auto kLook = std::chrono::milliseconds(5);
 constexpr auto kCensusEvery = std::chrono::milliseconds(100);
 constexpr auto kReportWait = std::chrono::seconds(2);
+
+constexpr CounterNote kCounters[] = {
+    {"listen_overflows", "TcpExt.ListenOverflows", ""},
+    {"listen_drops", "TcpExt.ListenDrops", ""},
+    {"tcp_syn_retrans", "TcpExt.TCPSynRetrans",
+     "SYNs sent again by the clients, and SYN-ACKs by the listener"},
+    {"req_q_full_do_cookies", "TcpExt.TCPReqQFullDoCookies", ""},
+    {"syncookies_sent", "TcpExt.SyncookiesSent", ""},
+    {"syncookies_recv", "TcpExt.SyncookiesRecv", ""},
+};
 
 std::string To() { return SocketAddress::Loopback(kPort).ToString(); }
 
@@ -202,25 +212,10 @@ Status Run(LabRun& run) {
 
   auto after = run.Counters();
   if (!after) return after.TakeError();
-  const CounterDeltas deltas = after->Delta(*before);
-  const auto delta = [&deltas](const char* name) { return deltas.Increase(name).value_or(0); };
-  const uint64_t overflows = delta("TcpExt.ListenOverflows");
-  const uint64_t cookies = delta("TcpExt.TCPReqQFullDoCookies");
   run.Step("The namespace's counters over the run (/proc/net/netstat)");
-  for (const auto& [key, name, meaning] :
-       std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"listen_overflows", "TcpExt.ListenOverflows",
-            "a SYN or final ACK dropped because the accept queue was full"},
-           {"listen_drops", "TcpExt.ListenDrops", "every drop at a listener"},
-           {"tcp_syn_retrans", "TcpExt.TCPSynRetrans",
-            "SYNs sent again by the clients and SYN-ACKs sent again by the listener"},
-           {"req_q_full_do_cookies", "TcpExt.TCPReqQFullDoCookies",
-            "SYNs that found the SYN queue full, to be answered with a cookie"},
-           {"syncookies_sent", "TcpExt.SyncookiesSent", "cookies sent"},
-           {"syncookies_recv", "TcpExt.SyncookiesRecv", "valid cookies in ACKs received"}}) {
-    const uint64_t value = delta(name.c_str());
-    run.Observe(key, value, name + " +" + std::to_string(value) + ": " + meaning);
-  }
+  const auto increases = ObserveIncreases(run, after->Delta(*before), kCounters);
+  const uint64_t overflows = increases.at("listen_overflows");
+  const uint64_t cookies = increases.at("req_q_full_do_cookies");
 
   if (watch->peak_queue == holds && overflows > 0) {
     run.Conclude("The accept queue of " + To() + " filled at backlog+1 = " + std::to_string(holds) +

@@ -5,6 +5,7 @@
 
 #include "analyze/rules/evidence_text.h"
 #include "lab/client_burst.h"
+#include "lab/counter_notes.h"
 #include "lab/lab_run.h"
 #include "lab/request_server.h"
 
@@ -25,36 +26,29 @@ constexpr auto kDropWait = std::chrono::milliseconds(1500);
 
 std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
 
-struct CounterNote {
-  const char* key;   // the observation's key, after the phase's prefix
-  const char* name;  // the counter
-  const char* meaning;
-};
-
 constexpr CounterNote kCounters[] = {
-    {"req_q_full_do_cookies", "TcpExt.TCPReqQFullDoCookies",
-     "SYNs that found the SYN queue full, to be answered with a cookie"},
-    {"syncookies_sent", "TcpExt.SyncookiesSent", "cookies sent"},
-    {"syncookies_recv", "TcpExt.SyncookiesRecv", "final ACKs with a valid cookie"},
-    {"req_q_full_drop", "TcpExt.TCPReqQFullDrop", "SYNs dropped because the SYN queue was full"},
-    {"listen_drops", "TcpExt.ListenDrops", "every drop at a listener"},
-    {"listen_overflows", "TcpExt.ListenOverflows", "drops because an accept queue was full"},
+    {"req_q_full_do_cookies", "TcpExt.TCPReqQFullDoCookies", ""},
+    {"syncookies_sent", "TcpExt.SyncookiesSent", ""},
+    {"syncookies_recv", "TcpExt.SyncookiesRecv", ""},
+    {"req_q_full_drop", "TcpExt.TCPReqQFullDrop", ""},
+    {"listen_drops", "TcpExt.ListenDrops", ""},
+    {"listen_overflows", "TcpExt.ListenOverflows", ""},
     {"defer_accept_drops", "TcpExt.TCPDeferAcceptDrop",
      "bare final ACKs dropped by TCP_DEFER_ACCEPT (the request socket stays)"},
     {"tcp_syn_retrans", "TcpExt.TCPSynRetrans",
-     "SYNs sent again by clients and SYN-ACKs sent again by the listeners"},
+     "SYNs sent again by clients, and SYN-ACKs by the listeners"},
 };
 
 // One burst of clients against one listener, and what the kernel did.
 struct Phase {
   ClientBurst burst;  // kept open: a closed client would end its request socket with a FIN
   uint64_t connected = 0;
-  uint64_t syn_sent = 0;            // the clients still waiting for a SYN-ACK
-  SocketGroup syn_recv;             // the listener's request sockets
-  uint64_t server_connections = 0;  // ESTABLISHED on the server's side
-  uint64_t accepted = 0;            // as the server counted them
-  uint32_t holds = 0;               // the SYN queue: backlog + 1
-  std::map<std::string, uint64_t> deltas;
+  uint64_t syn_sent = 0;                                // the clients still waiting for a SYN-ACK
+  SocketGroup syn_recv;                                 // the listener's request sockets
+  uint64_t server_connections = 0;                      // ESTABLISHED on the server's side
+  uint64_t accepted = 0;                                // as the server counted them
+  uint32_t holds = 0;                                   // the SYN queue: backlog + 1
+  std::map<std::string, uint64_t, std::less<>> deltas;  // by kCounters key
 };
 
 Result<Phase> RunPhase(LabRun& run, RequestServer& server, uint16_t port, LabClock::duration wait,
@@ -99,8 +93,6 @@ Result<Phase> RunPhase(LabRun& run, RequestServer& server, uint16_t port, LabClo
   for (const SocketRecord& r : census->sockets()) {
     if (r.state == TcpState::kListen && r.local_port == port) p.holds = r.send_queue + 1;
   }
-  const CounterDeltas deltas = after->Delta(*before);
-  for (const CounterNote& c : kCounters) p.deltas[c.key] = deltas.Increase(c.name).value_or(0);
 
   run.Observe(
       prefix + "_connected", p.connected,
@@ -116,11 +108,7 @@ Result<Phase> RunPhase(LabRun& run, RequestServer& server, uint16_t port, LabClo
               "connections the server has (ESTABLISHED on " + To(port) +
                   "): " + std::to_string(p.server_connections) + ", accepted " +
                   std::to_string(p.accepted));
-  for (const CounterNote& c : kCounters) {
-    const uint64_t value = p.deltas[c.key];
-    run.Observe(prefix + "_" + c.key, value,
-                std::string(c.name) + " +" + std::to_string(value) + ": " + c.meaning);
-  }
+  p.deltas = ObserveIncreases(run, after->Delta(*before), kCounters, prefix + "_");
   return p;
 }
 
