@@ -175,10 +175,9 @@ Status Run(LabRun& run) {
   run.Observe("looks_full", watch->full_looks,
               "full at " + std::to_string(watch->full_looks) + " of " +
                   std::to_string(watch->looks) + " looks");
-  run.Observe(
-      "clients_waiting_peak", watch->peak_syn_sent,
-      "clients in SYN_SENT (their SYN dropped, waiting to send it again) at once, at most: " +
-          std::to_string(watch->peak_syn_sent));
+  run.Observe("clients_waiting_peak", watch->peak_syn_sent,
+              "clients in SYN_SENT (waiting for a SYN-ACK) at once, at most: " +
+                  std::to_string(watch->peak_syn_sent));
   run.Observe("syn_recv_peak", watch->peak_syn_recv,
               "request sockets (SYN_RECV) of the listener at once, at most: " +
                   std::to_string(watch->peak_syn_recv));
@@ -217,20 +216,20 @@ Status Run(LabRun& run) {
   const uint64_t overflows = increases.at("listen_overflows");
   const uint64_t cookies = increases.at("req_q_full_do_cookies");
 
+  const std::string no_error =
+      errors.empty() ? " No client got an error: a drop is silent, the client just waits." : "";
   if (watch->peak_queue == holds && overflows > 0) {
     run.Conclude("The accept queue of " + To() + " filled at backlog+1 = " + std::to_string(holds) +
                  " connections (full at " + std::to_string(watch->full_looks) + " of " +
                  std::to_string(watch->looks) + " looks); ListenOverflows +" +
                  std::to_string(overflows) +
-                 " counted each SYN or final ACK the kernel dropped meanwhile. Nothing was "
-                 "logged, and no client got an error.");
+                 " counted each SYN or final ACK the kernel dropped while it was." + no_error);
   } else if (overflows > 0 && watch->peak_queue < holds) {
     run.Conclude("ListenOverflows +" + std::to_string(overflows) +
                  " says the kernel dropped handshakes at a full accept queue, though the lab's "
                  "looks never caught it full (at its longest " +
                  std::to_string(watch->peak_queue) + " of " + std::to_string(holds) +
-                 "): it filled and drained between two looks. Nothing was logged, and no client "
-                 "got an error.");
+                 "): it filled and drained between two looks." + no_error);
   } else {
     run.Surprise("expected the accept queue to fill at " + std::to_string(holds) +
                  " and ListenOverflows to rise; its longest was " +
@@ -247,11 +246,11 @@ Status Run(LabRun& run) {
       "for its own retransmits until the server takes the connection.");
   if (cookies > 0) {
     run.Conclude(
-        "Retried SYNs also found the SYN queue full of handshakes the accept queue had "
-        "refused, and were answered with syncookies (TCPReqQFullDoCookies +" +
+        "SYNs also found the SYN queue full (backlog+1 half-open handshakes) and were answered "
+        "with syncookies (TCPReqQFullDoCookies +" +
         std::to_string(cookies) +
-        "): their connect() succeeded at once, which shortens the wait for the "
-        "handshake but not for the server.");
+        "): a cookie lets connect() succeed without the server keeping any state, but the "
+        "connection still waits for room in the accept queue.");
   }
   if (answered < n) {
     run.Conclude(std::to_string(n - answered) + " clients got no answer within " +

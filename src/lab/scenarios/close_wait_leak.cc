@@ -184,7 +184,7 @@ Status Run(LabRun& run) {
         "and queued the connections (connect() succeeded for " +
         std::to_string(late_connected) +
         " late clients), but the server could not take them and they got no answer: to its "
-        "clients the server hangs, although it is running and has CPU to spare.");
+        "clients the server hangs, although it is running.");
     run.Conclude(
         "No timer ends CLOSE_WAIT: only the application's close() does. Raising nofile would "
         "only move the wall; the fix is to close() when read() returns 0.");

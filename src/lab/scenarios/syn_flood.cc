@@ -147,7 +147,7 @@ void ConcludeCookies(LabRun& run, const Phase& p, uint64_t n) {
   }
 }
 
-void ConcludeDrops(LabRun& run, const Phase& p, uint64_t n) {
+void ConcludeDrops(LabRun& run, const Phase& p, uint64_t n, const std::string& max_syn_backlog) {
   const uint64_t beyond = n > p.holds ? n - p.holds : 0;
   if (p.syn_recv.count == p.holds && p.syn_sent == beyond &&
       p.deltas.at("req_q_full_drop") >= beyond && p.deltas.at("syncookies_sent") == 0) {
@@ -168,8 +168,9 @@ void ConcludeDrops(LabRun& run, const Phase& p, uint64_t n) {
   }
   run.Conclude(
       "A client whose request socket sits in SYN_RECV believes it is connected: its connect() "
-      "returned, while the server has no connection to accept(). Raising tcp_max_syn_backlog "
-      "changes nothing here: the listen backlog sizes the SYN queue.");
+      "returned, while the server has no connection to accept(). Each SYN queue held " +
+      std::to_string(p.holds) + " although tcp_max_syn_backlog is " + max_syn_backlog +
+      ": the listen backlog sizes it, and raising tcp_max_syn_backlog would not help.");
 }
 
 Status Run(LabRun& run) {
@@ -217,7 +218,9 @@ Status Run(LabRun& run) {
   if (Status checkup = run.Checkup(); !checkup) return checkup;
 
   ConcludeCookies(run, *cookies, n);
-  ConcludeDrops(run, *drops, n);
+  auto max_syn_backlog = run.ns().ReadSysctl("net.ipv4.tcp_max_syn_backlog");
+  if (!max_syn_backlog) return max_syn_backlog.TakeError();
+  ConcludeDrops(run, *drops, n, *max_syn_backlog);
   for (const uint16_t port : {kCookiePort, kDropPort}) {
     const Phase& p = port == kCookiePort ? *cookies : *drops;
     if (p.syn_recv.count >= p.holds && p.holds > 0) {
