@@ -137,11 +137,13 @@ Command LabCommand() {
   return Command{
       "lab",
       "Reproduce a problem for real in a private network namespace on loopback (TIME_WAIT, "
-      "linger resets ...), show what the kernel did, and run the checkup on it (root)",
+      "CLOSE_WAIT, full listen queues, port exhaustion ...), show what the kernel did, and run "
+      "the checkup on it (root)",
       "  tcpdoctor lab --list                        # the scenarios and their options\n"
       "  sudo tcpdoctor lab time-wait-client         # who gets TIME_WAIT? the side that closes "
       "first\n"
       "  sudo tcpdoctor lab time-wait-server --connections 1500 --rate 500\n"
+      "  sudo tcpdoctor lab backlog-overflow --rate 10   # a server that accepts 10 a second\n"
       "  sudo tcpdoctor lab time-wait-client --json  # what was observed, and the findings",
       [](CLI::App& sub) {
         auto opts = std::make_shared<LabOptions>();

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -153,28 +154,37 @@ LabProcess::~LabProcess() { Kill(); }
 
 std::string LabProcess::Label() const { return comm_ + "[" + std::to_string(pid_) + "]"; }
 
-Result<std::string> LabProcess::ReadLine(std::chrono::milliseconds timeout) {
+Result<std::optional<std::string>> LabProcess::NextLine(std::chrono::milliseconds wait) {
   std::string line;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + wait;
   switch (ReadLineFrom(from_helper_.get(), buffer_, deadline, true, line)) {
     case LineRead::kLine:
       if (line.starts_with("error: ")) {
         return Error{ErrorCode::kIo, line.substr(7), 0, Label(), {}};
       }
-      return line;
+      return std::optional<std::string>(std::move(line));
     case LineRead::kInterrupted:
       if (auto interrupted = CheckInterrupt(); !interrupted) return interrupted.TakeError();
       break;
     case LineRead::kTimeout:
-      return Error{ErrorCode::kIo,
-                   "no answer within " + std::to_string(timeout.count()) + " ms",
-                   0,
-                   Label(),
-                   {}};
+      return std::optional<std::string>();
     case LineRead::kClosed:
       break;
   }
   return Error{ErrorCode::kIo, "the helper process exited unexpectedly", 0, Label(), {}};
+}
+
+Result<std::string> LabProcess::ReadLine(std::chrono::milliseconds timeout) {
+  auto line = NextLine(timeout);
+  if (!line) return line.TakeError();
+  if (!line->has_value()) {
+    return Error{ErrorCode::kIo,
+                 "no answer within " + std::to_string(timeout.count()) + " ms",
+                 0,
+                 Label(),
+                 {}};
+  }
+  return std::move(**line);
 }
 
 Status LabProcess::Send(std::string_view line) {
@@ -182,6 +192,17 @@ Status LabProcess::Send(std::string_view line) {
     return Error::FromErrno(errno, "cannot talk to the helper process", Label());
   }
   return Ok{};
+}
+
+Result<uint64_t> LabProcess::OpenFds() const {
+  const std::string dir = "/proc/" + std::to_string(pid_) + "/fd";
+  std::error_code ec;
+  uint64_t n = 0;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    ++n;
+  }
+  if (ec) return Error::FromErrno(ec.value(), "cannot count the open files", dir);
+  return n;
 }
 
 void LabProcess::Kill() {

@@ -69,8 +69,13 @@ class LabProcess {
   // The helper's next line, waiting at most `timeout`. Errors: kInterrupted on Ctrl-C, kIo when
   // it exited or timed out, and its own "error: ..." lines.
   Result<std::string> ReadLine(std::chrono::milliseconds timeout);
+  // The same, for a lab that has other things to do while it waits: nullopt when no line came
+  // within `wait`, which is not an error.
+  Result<std::optional<std::string>> NextLine(std::chrono::milliseconds wait);
   // A line to the helper.
   Status Send(std::string_view line);
+  // How many descriptors it has open now: the entries of /proc/PID/fd.
+  Result<uint64_t> OpenFds() const;
   // SIGKILL to its process group, then reaps it (bounded: 5 s). Idempotent.
   void Kill();
 

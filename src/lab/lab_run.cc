@@ -77,7 +77,9 @@ Result<LabProcess*> LabRun::StartHelper(const HelperSpec& spec, const HelperBody
   return helpers_.back().get();
 }
 
-Result<SocketCensus> LabRun::Census() { return SocketCensus::Take(*source_, warn_); }
+Result<SocketCensus> LabRun::Census(const SocketFilter& filter) {
+  return SocketCensus::Take(*source_, warn_, filter);
+}
 
 Result<SocketCensus> LabRun::CensusWhen(const std::function<bool(const SocketCensus&)>& settled,
                                         std::chrono::milliseconds within) {

@@ -56,8 +56,8 @@ class LabRun {
   // the outcome.
   Result<LabProcess*> StartHelper(const HelperSpec& spec, const HelperBody& body);
 
-  // The sockets of the lab namespace now.
-  Result<SocketCensus> Census();
+  // The sockets of the lab namespace now (those `filter` selects).
+  Result<SocketCensus> Census(const SocketFilter& filter = SocketFilter{});
   // A census once `settled` holds for it (connections still closing have closed, say), or
   // the last one taken when `within` has passed: the scenario then reports what it saw.
   Result<SocketCensus> CensusWhen(const std::function<bool(const SocketCensus&)>& settled,

@@ -78,19 +78,27 @@ Result<UniqueFd> ListenOn(const SocketAddress& at, int backlog) {
   return fd;
 }
 
-Result<UniqueFd> ConnectTo(const SocketAddress& to, LabClock::time_point deadline) {
+Result<UniqueFd> StartConnect(const SocketAddress& to) {
   UniqueFd fd(::socket(FamilyOf(to), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return Error::FromErrno(errno, "socket() failed", to.ToString());
   sockaddr_storage sa;
   const socklen_t len = ToSockaddr(to, sa);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), len) == 0) return fd;
-  if (errno != EINPROGRESS) return Error::FromErrno(errno, "connect() failed", to.ToString());
-  if (auto ready = WaitFor(fd.get(), POLLOUT, deadline, "connect() to " + to.ToString()); !ready) {
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), len) != 0 &&
+      errno != EINPROGRESS) {
+    return Error::FromErrno(errno, "connect() failed", to.ToString());
+  }
+  return fd;
+}
+
+Result<UniqueFd> ConnectTo(const SocketAddress& to, LabClock::time_point deadline) {
+  auto fd = StartConnect(to);
+  if (!fd) return fd;
+  if (auto ready = WaitFor(fd->get(), POLLOUT, deadline, "connect() to " + to.ToString()); !ready) {
     return ready.TakeError();
   }
   int err = 0;
   socklen_t err_len = sizeof err;
-  if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) err = errno;
+  if (::getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &err, &err_len) != 0) err = errno;
   if (err != 0) return Error::FromErrno(err, "connect() failed", to.ToString());
   return fd;
 }

@@ -31,6 +31,11 @@ std::string ErrnoName(int err);
 // A listening socket bound to `at` (port 0: the kernel chooses), listen(backlog).
 Result<UniqueFd> ListenOn(const SocketAddress& at, int backlog);
 
+// A non-blocking socket whose connect() to `to` has started: the handshake goes on in the kernel
+// (poll for POLLOUT, then read SO_ERROR). A connect() that fails at once (EADDRNOTAVAIL...) is an
+// error with its errno, as is a socket() that fails.
+Result<UniqueFd> StartConnect(const SocketAddress& to);
+
 // A non-blocking connect() to `to`, waiting until the handshake is done or `deadline`. The
 // socket stays non-blocking. SO_LINGER, buffer sizes and the like can be set afterwards.
 Result<UniqueFd> ConnectTo(const SocketAddress& to, LabClock::time_point deadline);

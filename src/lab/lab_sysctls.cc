@@ -23,8 +23,12 @@ Result<PortRange> CurrentPortRange(LabRun& run) {
 }  // namespace
 
 Result<PortRange> NarrowPortRange(LabRun& run, int64_t connections) {
+  const auto size = static_cast<uint32_t>((std::max<int64_t>(connections, 1) * 3 + 1) / 2);
+  return NarrowPortRangeTo(run, size, connections);
+}
+
+Result<PortRange> NarrowPortRangeTo(LabRun& run, uint32_t size, int64_t connections) {
   // An even size from an even start: the end is odd, as ip-sysctl advises.
-  uint32_t size = static_cast<uint32_t>((std::max<int64_t>(connections, 1) * 3 + 1) / 2);
   size = std::max(size + size % 2, kMinRangeSize);
   const std::string value =
       std::to_string(kRangeStart) + " " + std::to_string(kRangeStart + size - 1);

@@ -16,6 +16,9 @@ class LabRun;
 // from 32768, so that a small load takes the share of the ports a large one takes on a host
 // with the default 28232: the narrative says so. Returns the range as the kernel holds it.
 Result<PortRange> NarrowPortRange(LabRun& run, int64_t connections);
+// The same with `size` ports (rounded up to an even number, at least 20), for a run that uses
+// the whole range up with `size` connections.
+Result<PortRange> NarrowPortRangeTo(LabRun& run, uint32_t size, int64_t connections);
 
 // Records ip_local_port_range as the fresh namespace has it (32768-60999), with `why`, and
 // returns it.

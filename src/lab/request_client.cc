@@ -7,8 +7,6 @@
 namespace tcpdoctor {
 namespace {
 
-constexpr auto kConnectionTimeout = std::chrono::seconds(2);
-
 // One request and its answer on `fd`.
 Status Exchange(int fd, LabClock::time_point deadline) {
   if (Status sent = SendAll(fd, "GET\n", deadline); !sent) return sent;
@@ -36,6 +34,7 @@ Status AwaitClose(int fd, LabClock::time_point deadline) {
 }  // namespace
 
 void ClientTally::Fail(const Error& e) {
+  if (first_failure == 0) first_failure = attempted;
   if (e.sys_errno != 0) {
     ++errors[ErrnoName(e.sys_errno)];
   } else if (e.message.ends_with("timed out")) {
@@ -53,7 +52,7 @@ Result<ClientTally> RunClients(LabRun& run, const ClientPlan& plan) {
   for (int64_t i = 0; i < plan.connections; ++i) {
     if (Status go_on = run.Continue(); !go_on) return go_on.TakeError();
     ++tally.attempted;
-    const auto deadline = std::min(LabClock::now() + kConnectionTimeout, run.deadline());
+    const auto deadline = std::min(LabClock::now() + plan.wait, run.deadline());
     auto fd = ConnectTo(plan.to, deadline);
     if (!fd) {
       if (fd.error().code == ErrorCode::kInterrupted) return fd.TakeError();
@@ -72,11 +71,11 @@ Result<ClientTally> RunClients(LabRun& run, const ClientPlan& plan) {
                                      std::chrono::duration<double>(request_index / plan.rate));
         if (Status waited = run.WaitUntil(due); !waited) return waited.TakeError();
       }
-      done = Exchange(fd->get(), std::min(LabClock::now() + kConnectionTimeout, run.deadline()));
+      done = Exchange(fd->get(), std::min(LabClock::now() + plan.wait, run.deadline()));
       if (done) ++tally.requests;
     }
     if (done && plan.close == ClientClose::kAfterServer) {
-      done = AwaitClose(fd->get(), std::min(LabClock::now() + kConnectionTimeout, run.deadline()));
+      done = AwaitClose(fd->get(), std::min(LabClock::now() + plan.wait, run.deadline()));
     }
     if (done && plan.close == ClientClose::kAbort) done = SetLinger(fd->get(), true, 0);
     if (!done) {

@@ -3,6 +3,7 @@
 // by the errno the kernel gave, which is what the narrative reports.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -26,6 +27,9 @@ struct ClientPlan {
   int64_t requests_each = 1;  // request/answer exchanges per connection
   double rate = 0;            // requests a second over the whole plan; 0: as fast as they go
   ClientClose close = ClientClose::kFirst;
+  // How long a connection waits for its handshake, and for each answer, before it counts as a
+  // "timeout".
+  std::chrono::milliseconds wait{2000};
 };
 
 struct ClientTally {
@@ -36,7 +40,8 @@ struct ClientTally {
   // free on the client while the server may still hold that 4-tuple (its TIME_WAIT).
   int64_t reused_ports = 0;
   std::map<std::string, uint64_t> errors;  // errno name ("EADDRNOTAVAIL"), or "timeout"
-  double seconds = 0;                      // how long the plan took
+  int64_t first_failure = 0;  // the number of the first connection that failed (1, 2...); 0: none
+  double seconds = 0;         // how long the plan took
 
   void Fail(const Error& e);
 };

@@ -1,6 +1,8 @@
 #include "lab/request_server.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -131,6 +133,12 @@ void AcceptAll(Listening& l, std::vector<Connection>& connections, size_t index)
     if (fd >= 0) {
       ++l.stats.accepted;
       connections.push_back({fd, index, {}});
+      if (l.spec.accepts_per_second > 0) {  // a slow server: the next one later
+        l.paused_until =
+            LabClock::now() + std::chrono::duration_cast<LabClock::duration>(
+                                  std::chrono::duration<double>(1.0 / l.spec.accepts_per_second));
+        return;
+      }
       continue;
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -153,11 +161,17 @@ int ServeUntilStopped(HelperChannel& channel, std::vector<Listening> listening,
     fds.clear();
     fds.push_back({channel.control_fd(), POLLIN, 0});
     const auto now = LabClock::now();
+    // Until the first paused listener may accept again, so that a paced one keeps its pace.
+    auto wait = std::chrono::milliseconds(kPollMs);
     for (const Listening& l : listening) {
-      fds.push_back({now < l.paused_until ? -1 : l.fd, POLLIN, 0});
+      const bool paused = now < l.paused_until;
+      fds.push_back({paused ? -1 : l.fd, POLLIN, 0});
+      if (paused) {
+        wait = std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(l.paused_until - now));
+      }
     }
     for (const Connection& c : connections) fds.push_back({c.fd, POLLIN, 0});
-    if (::poll(fds.data(), fds.size(), kPollMs) <= 0) continue;
+    if (::poll(fds.data(), fds.size(), static_cast<int>(wait.count())) <= 0) continue;
     if (fds[0].revents != 0) {
       const auto line = channel.Receive(std::chrono::milliseconds(kPollMs));
       if (!line) return 0;  // the lab is done with us
@@ -190,8 +204,14 @@ Result<RequestServer> RequestServer::Start(LabRun& run, const std::string& comm,
   std::vector<Listening> listening;
   HelperSpec spec{comm, nofile, {}};
   for (const ServerPort& p : ports) {
-    auto fd = ListenOn(SocketAddress::Loopback(p.port), p.backlog);
+    const SocketAddress at = SocketAddress::Loopback(p.port, p.last_byte);
+    auto fd = ListenOn(at, p.backlog);
     if (!fd) return fd.TakeError();
+    if (p.defer_accept_seconds > 0 &&
+        ::setsockopt(fd->get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &p.defer_accept_seconds,
+                     sizeof p.defer_accept_seconds) != 0) {
+      return Error::FromErrno(errno, "setsockopt(TCP_DEFER_ACCEPT) failed", at.ToString());
+    }
     ServerStats stats;
     stats.port = p.port;
     listening.push_back({fd->get(), p, stats});

@@ -26,9 +26,16 @@ enum class ServerClose {
 };
 
 struct ServerPort {
-  uint16_t port = 0;  // on 127.0.0.1
+  uint16_t port = 0;  // on 127.0.0.<last_byte>
   ServerClose close = ServerClose::kAfterPeer;
   int backlog = 128;
+  // At most this many accept() a second, one at a time (a server that falls behind); 0: every
+  // connection as soon as it is there.
+  double accepts_per_second = 0;
+  // TCP_DEFER_ACCEPT on the listener, in seconds (0: off): the kernel drops a bare final ACK and
+  // keeps the connection a request socket (SYN_RECV) until data arrives or this passes.
+  int defer_accept_seconds = 0;
+  uint8_t last_byte = 1;
 };
 
 // What the server saw on one port.
@@ -55,7 +62,7 @@ class RequestServer {
   LabProcess& process() { return *process_; }
   // What it has seen so far, one entry per port in Start()'s order.
   Result<std::vector<ServerStats>> Report();
-  // Report()'s entry for `port`.
+  // Report()'s entry for `port` (the first listener on that port).
   Result<ServerStats> ReportOn(uint16_t port);
   // ReportOn(port) once it has seen the end (FIN or RST) of `connections` connections, or as
   // it is after `within`: the server reads a close a moment after the kernel has handled it.

@@ -39,12 +39,11 @@ std::string SocketGroup::TimerText() const {
   return (low == high ? low : low + "-" + high) + " s";
 }
 
-Result<SocketCensus> SocketCensus::Take(SocketSource& source, const WarningSink& warn) {
+Result<SocketCensus> SocketCensus::Take(SocketSource& source, const WarningSink& warn,
+                                        const SocketFilter& filter) {
   SocketCensus census;
-  SocketFilter all;
-  all.states = kAllStates;
   auto read = CollectSockets(
-      source, all, [&census](const SocketRecord& r) { census.sockets_.push_back(r); },
+      source, filter, [&census](const SocketRecord& r) { census.sockets_.push_back(r); },
       [&census] { census.sockets_.clear(); }, warn);
   if (!read) return read.TakeError();
   return census;

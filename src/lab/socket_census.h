@@ -11,6 +11,7 @@
 #include "collect/socket_source.h"
 #include "core/result.h"
 #include "core/warning_sink.h"
+#include "model/socket_filter.h"
 #include "model/socket_record.h"
 
 namespace tcpdoctor {
@@ -35,8 +36,11 @@ struct SocketGroup {
 
 class SocketCensus {
  public:
-  // Every socket of the current network namespace, all states, both families.
-  static Result<SocketCensus> Take(SocketSource& source, const WarningSink& warn);
+  // Every socket of the current network namespace, all states, both families; or those that
+  // `filter` selects (states and exact ports are selected by the kernel: a dump of LISTEN only
+  // walks the listening table, cheap however many other sockets the host has).
+  static Result<SocketCensus> Take(SocketSource& source, const WarningSink& warn,
+                                   const SocketFilter& filter = SocketFilter{});
 
   const std::vector<SocketRecord>& sockets() const { return sockets_; }
   // The sockets in `state` (and matching `also`, when given).

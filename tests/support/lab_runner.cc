@@ -67,6 +67,14 @@ nlohmann::json Observed(const nlohmann::json& doc, const std::string& key) {
   return doc["observed"][key];
 }
 
+std::string LabSysctlValue(const nlohmann::json& doc, const std::string& key) {
+  if (doc.is_null()) return "";
+  for (const nlohmann::json& s : doc.at("namespace").at("sysctls")) {
+    if (s["key"] == key) return s["value"];
+  }
+  return "";
+}
+
 nlohmann::json LabFinding(const nlohmann::json& doc, const std::string& rule,
                           const std::string& subject) {
   if (doc.is_null()) return nullptr;

@@ -29,6 +29,9 @@ LabRun RunLabScenario(const std::string& name, const std::vector<std::string>& a
 // The value of observation `key` (doc["observed"][key]); a test failure and null if absent.
 nlohmann::json Observed(const nlohmann::json& doc, const std::string& key);
 
+// The value the run reports for sysctl `key` (doc["namespace"]["sysctls"]), "" if it lists none.
+std::string LabSysctlValue(const nlohmann::json& doc, const std::string& key);
+
 // The finding of rule `rule` about `subject` in the run's checkup; null if there is none.
 nlohmann::json LabFinding(const nlohmann::json& doc, const std::string& rule,
                           const std::string& subject);
