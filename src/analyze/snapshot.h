@@ -59,6 +59,12 @@ struct ListeningPortTimeWait {
   std::vector<EndpointCount> peers;  // client addresses (port 0), most first, at most 5
 };
 
+// A CLOSE_WAIT socket and the first sample that saw it in CLOSE_WAIT.
+struct CloseWaitSeen {
+  uint64_t inode = 0;
+  std::chrono::steady_clock::time_point since;
+};
+
 struct Snapshot {
   std::string netns_label;  // "current", a name, or a container
   // 0 with one sample; then rates and growth are unknown (nullopt / equal counts).
@@ -86,8 +92,9 @@ struct Snapshot {
   uint32_t unreadable_processes = 0;       // processes whose fds we could not read (not root)
   uint64_t close_wait_not_accepted = 0;    // CLOSE_WAIT still in an accept queue (no owner yet)
   uint64_t close_wait_hidden = 0;          // CLOSE_WAIT held by a process we could not read
-  // The inodes of the CLOSE_WAIT sockets, sorted: a later snapshot's earlier sample.
-  std::vector<uint64_t> close_wait_inodes;
+  // The CLOSE_WAIT sockets, by inode, with when they were first seen in CLOSE_WAIT: a later
+  // snapshot's earlier sample.
+  std::vector<CloseWaitSeen> close_wait_seen;
 
   // How each step of taking it went: "sysctls", "counters", "sockets", "processes".
   std::vector<CollectorRun> collector_runs;

@@ -121,12 +121,9 @@ void SnapshotBuilder::Finish(const SocketOwners* owners,
   into.owners_known = owners != nullptr;
   into.close_wait_not_accepted = 0;
   into.close_wait_hidden = 0;
-  into.close_wait_inodes.clear();
   for (const CloseWaitSocket& s : close_wait_) {
     if (s.inode == 0) ++into.close_wait_not_accepted;
-    into.close_wait_inodes.push_back(s.inode);
   }
-  std::sort(into.close_wait_inodes.begin(), into.close_wait_inodes.end());
   if (owners == nullptr) return;
 
   AttributeListeners(into.listeners, *owners);

@@ -3,6 +3,10 @@
 #include <linux/inet_diag.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+
 #include "analyze/snapshot_builder.h"
 #include "collect/proc_net_counters.h"
 #include "collect/sysctl_config.h"
@@ -12,6 +16,21 @@ namespace tcpdoctor {
 namespace {
 
 constexpr uint8_t kTcpInfo = 1 << (INET_DIAG_INFO - 1);
+
+void SortByInode(std::vector<CloseWaitSeen>& seen) {
+  std::sort(seen.begin(), seen.end(),
+            [](const CloseWaitSeen& a, const CloseWaitSeen& b) { return a.inode < b.inode; });
+}
+
+// When the earlier samples first saw socket `inode` in CLOSE_WAIT, if they did.
+std::optional<std::chrono::steady_clock::time_point> SeenSince(const EarlierSample* earlier,
+                                                               uint64_t inode) {
+  if (earlier == nullptr || inode == 0) return std::nullopt;
+  const auto it = std::lower_bound(earlier->close_wait.begin(), earlier->close_wait.end(), inode,
+                                   [](const CloseWaitSeen& c, uint64_t i) { return c.inode < i; });
+  if (it == earlier->close_wait.end() || it->inode != inode) return std::nullopt;
+  return it->since;
+}
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -45,14 +64,17 @@ Result<EarlierSample> TakeEarlierSample(Session& session, const WarningSink& war
   sample.counters = std::move(*counters);
   auto read = session.ReadAllSockets(
       StateBit(TcpState::kCloseWait),
-      [&](const SocketRecord& r) { sample.close_wait_inodes.push_back(r.inode); },
-      [&] { sample.close_wait_inodes.clear(); });
+      [&](const SocketRecord& r) {
+        sample.close_wait.push_back({r.inode, sample.taken});
+      },
+      [&] { sample.close_wait.clear(); });
   if (!read) return read.TakeError();
+  SortByInode(sample.close_wait);
   return sample;
 }
 
 EarlierSample AsEarlierSample(const Snapshot& snapshot) {
-  return {snapshot.counters, snapshot.close_wait_inodes, snapshot.taken};
+  return {snapshot.counters, snapshot.close_wait_seen, snapshot.taken};
 }
 
 Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const EarlierSample* earlier,
@@ -100,13 +122,34 @@ Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const Earli
   }
   SnapshotBuilder builder(PortBudgetSettings::From(snapshot.sysctls), std::move(*listening),
                           session.backlog_known());
-  if (earlier != nullptr) builder.SetEarlierCloseWait(earlier->close_wait_inodes);
+  if (earlier != nullptr) {
+    std::vector<uint64_t> inodes;
+    for (const CloseWaitSeen& c : earlier->close_wait) inodes.push_back(c.inode);
+    builder.SetEarlierCloseWait(std::move(inodes));
+  }
   builder.AttributeWith(owners.AlreadyScanned());
+  const auto dumped = std::chrono::steady_clock::now();
   auto read = session.ReadAllSockets(
-      kAllStates, [&](const SocketRecord& r) { builder.Add(r); }, [&] { builder.Reset(); },
-      kTcpInfo);
+      kAllStates,
+      [&](const SocketRecord& r) {
+        if (r.state != TcpState::kCloseWait) return builder.Add(r);
+        const auto since = SeenSince(earlier, r.inode);
+        snapshot.close_wait_seen.push_back({r.inode, since.value_or(dumped)});
+        if (options.tcp_info || !since) return builder.Add(r);
+        SocketRecord aged = r;
+        aged.last_data_recv_ms = static_cast<uint32_t>(std::min<int64_t>(
+            UINT32_MAX,
+            std::chrono::duration_cast<std::chrono::milliseconds>(dumped - *since).count()));
+        builder.Add(aged);
+      },
+      [&] {
+        builder.Reset();
+        snapshot.close_wait_seen.clear();
+      },
+      options.tcp_info ? kTcpInfo : uint8_t{0});
   record("sockets", start, read);
   if (!read) return read.TakeError();
+  SortByInode(snapshot.close_wait_seen);
 
   // The processes' cost: the scan (alongside the dump, or none with a kept map), the wait for
   // it, and attributing the sockets.

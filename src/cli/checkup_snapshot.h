@@ -18,10 +18,10 @@
 namespace tcpdoctor {
 
 // The first sample: the counters and which sockets are in CLOSE_WAIT (to tell new ones from
-// old), and when it was taken.
+// old, and since when they are), and when it was taken.
 struct EarlierSample {
   KernelCounters counters;
-  std::vector<uint64_t> close_wait_inodes;
+  std::vector<CloseWaitSeen> close_wait;  // sorted by inode
   std::chrono::steady_clock::time_point taken;
 };
 
@@ -33,6 +33,11 @@ EarlierSample AsEarlierSample(const Snapshot& snapshot);
 
 struct SnapshotOptions {
   std::string netns_label = "current";
+  // Ask the kernel for tcp_info, for how long each CLOSE_WAIT socket has received nothing.
+  // Without it (the exporter: 10-15 % less per dump, for a figure of 3 % of the sockets) that
+  // age is how long the earlier samples have seen the socket in CLOSE_WAIT: a lower bound,
+  // unknown for sockets new since the last sample.
+  bool tcp_info = true;
   // Audit the sysctl files (/etc/sysctl.d ...) under this root; empty: do not. They apply to
   // the host's namespace at boot, so only a checkup of that namespace reads them.
   std::string sysctl_root;

@@ -68,6 +68,7 @@ NamespaceCollection MetricsCollection::CollectNamespace(const std::string& label
   CommandIo io{unused, warn_, owners};
   SnapshotOptions snapshot_options;
   snapshot_options.netns_label = label;
+  snapshot_options.tcp_info = false;  // CLOSE_WAIT ages come from the earlier collections
   auto session = Session::Open(options, io);
   const auto earlier = earlier_.find(key);
   auto snapshot = session ? TakeSnapshot(**session, owners,
