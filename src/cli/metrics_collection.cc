@@ -18,8 +18,8 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 MetricsCollection::MetricsCollection(GlobalOptions options, MetricsLimits limits, WarningSink warn)
     : options_(std::move(options)),
       limits_(limits),
-      warn_(warn),
-      owners_(ProcFs(options_.proc_root), warn) {}
+      warn_(std::move(warn)),
+      owners_(ProcFs(options_.proc_root), warn_) {}
 
 std::string MetricsCollection::Collect() {
   ++collections_;
