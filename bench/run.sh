@@ -715,16 +715,19 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
 
   # ---- report ------------------------------------------------------------------------------
   # Exporters: peak (VmHWM) and current (VmRSS) resident size in KiB, and all the CPU they used.
-  local ne_rss=0 ne_now=0 td_hwm=0 td_now=0 ne_cpu_all=0 td_cpu_all=0
+  # RssAnon: what an exporter allocated, apart from the code and libraries it maps.
+  local ne_rss=0 ne_now=0 ne_anon=0 td_hwm=0 td_now=0 td_anon=0 ne_cpu_all=0 td_cpu_all=0
   if ((have_ne)) && [[ -r /proc/$ne_pid/status ]]; then
     ne_rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$ne_pid/status")
     ne_now=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ne_pid/status")
+    ne_anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$ne_pid/status")
     cpu_ticks "$ne_pid"
     ne_cpu_all=$CPU_TICKS
   fi
   if [[ -n $td_pid && -r /proc/$td_pid/status ]]; then
     td_hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$td_pid/status")
     td_now=$(awk '/^VmRSS:/ { print $2 }' "/proc/$td_pid/status")
+    td_anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$td_pid/status")
     cpu_ticks "$td_pid"
     td_cpu_all=$CPU_TICKS
   fi
@@ -734,7 +737,7 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
     local td_med ne_med
     td_med=$(median_of "${SAMPLES[TDS_IDX]}")
     ne_med=$(median_of "${SAMPLES[NE_IDX]}")
-    awk -v t="$td_med" -v n="$ne_med" -v tr="$td_hwm" -v nr="$ne_rss" -v tn="$td_now" -v nn="$ne_now" 'BEGIN {
+    awk -v t="$td_med" -v n="$ne_med" -v tr="$td_hwm" -v nr="$ne_rss" -v tn="$td_now" -v nn="$ne_now" -v ta="$td_anon" -v na="$ne_anon" 'BEGIN {
       if (t > 0 && n > 0) {
         x = n / t
         printf "tcpdoctor serve scrape against node_exporter'"'"'s tcpstat scrape: %.2f× as fast (median %.3f s vs %.3f s; target at least 2×: %s)", x, t / 1e6, n / 1e6, (x >= 2 ? "met" : "**missed**")
@@ -744,6 +747,7 @@ print(len(h), sum(h), sum(r[sys.argv[3]] for r in rows))' "$2" "$list" "$count"
       if (tr > 0 && nr > 0) {
         printf "; peak RSS %.1f MiB against %.1f MiB, 1/%.1f of it (target under 1/20: %s)", tr / 1024, nr / 1024, nr / tr, (nr / tr > 20 ? "met" : "**missed**")
         printf "; RSS after the runs (VmRSS) %.1f MiB against %.1f MiB", tn / 1024, nn / 1024
+        if (ta > 0 && na > 0) printf ", of which anonymous (RssAnon: allocated, not mapped code) %.1f MiB against %.1f MiB", ta / 1024, na / 1024
       }
       print "."
     }'

@@ -1,5 +1,7 @@
 #include "cli/metrics_collection.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <set>
 #include <sstream>
@@ -22,6 +24,15 @@ MetricsCollection::MetricsCollection(GlobalOptions options, MetricsLimits limits
       owners_(ProcFs(options_.proc_root), warn_) {}
 
 std::string MetricsCollection::Collect() {
+  std::string text = CollectAndRender();
+  // The collection's memory is freed by now: hand it back to the kernel before a rescan
+  // starts, or the rescan's map would pile up on top of it (the exporter's peak RSS).
+  malloc_trim(0);
+  owners_.AfterCollection();
+  return text;
+}
+
+std::string MetricsCollection::CollectAndRender() {
   ++collections_;
   ExporterFacts facts;
   facts.version = TCPDOCTOR_VERSION;
@@ -53,10 +64,7 @@ std::string MetricsCollection::Collect() {
   // Forget namespaces that are gone, so that --all-netns does not grow with every container
   // that ever lived.
   std::erase_if(earlier_, [&seen](const auto& entry) { return !seen.contains(entry.first); });
-  std::string text = RenderMetrics(namespaces, facts, limits_);
-  // Everything this collection needed is done: a rescan may start, beside the next ones.
-  owners_.AfterCollection();
-  return text;
+  return RenderMetrics(namespaces, facts, limits_);
 }
 
 NamespaceCollection MetricsCollection::CollectNamespace(const std::string& label, uint64_t key,

@@ -22,10 +22,12 @@ class MetricsCollection {
  public:
   MetricsCollection(GlobalOptions options, MetricsLimits limits, WarningSink warn);
 
-  // Collects and renders. Not reentrant: the exporter's ScrapeCache calls it once at a time.
+  // Collects and renders, then gives freed memory back and lets a due owner rescan start. Not
+  // reentrant: the exporter's ScrapeCache calls it once at a time.
   std::string Collect();
 
  private:
+  std::string CollectAndRender();
   NamespaceCollection CollectNamespace(const std::string& label, uint64_t key,
                                        const GlobalOptions& options, OwnerLookup& owners);
 

@@ -129,18 +129,18 @@ Status RunServe(const ServeOptions& opts, const GlobalOptions& options, CommandI
 
   // Scrapes run on the HTTP workers, and glibc would give each thread its own malloc arena,
   // each keeping the peak of the collections it ran: one arena, trimmed after each collection,
-  // keeps the resident size at one collection's peak and gives it back while idle.
+  // keeps the resident size at one collection's peak and gives it back while idle. A fixed
+  // mmap threshold (glibc otherwise raises it to the largest block freed so far) keeps the big
+  // blocks of a collection or an owner scan mmap'ed, so that each leaves when freed instead of
+  // lingering in the heap while the next one is built.
   mallopt(M_ARENA_MAX, 1);
+  mallopt(M_MMAP_THRESHOLD, 128 << 10);
   const WarningSink warn = OnceEach(io.warn);
   auto collection = std::make_shared<MetricsCollection>(options, opts.limits, warn);
-  auto cache = std::make_shared<ScrapeCache>(
-      [collection] {
-        std::string text = collection->Collect();
-        malloc_trim(0);
-        return text;
-      },
-      std::chrono::duration_cast<ScrapeCache::Clock::duration>(
-          std::chrono::duration<double>(*min_interval)));
+  auto cache =
+      std::make_shared<ScrapeCache>([collection] { return collection->Collect(); },
+                                    std::chrono::duration_cast<ScrapeCache::Clock::duration>(
+                                        std::chrono::duration<double>(*min_interval)));
   HttpLimits limits;
   limits.max_connections = opts.max_connections;
   limits.timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout * 1000));

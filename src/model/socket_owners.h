@@ -21,57 +21,29 @@ class SocketOwners {
     uint32_t process = 0;
   };
 
+  // Out of line: GCC 12 misreads the members' destructors inlined into a Result's
+  // (-Wfree-nonheap-object).
+  SocketOwners();
+  ~SocketOwners();
+  SocketOwners(SocketOwners&&) noexcept;
+  SocketOwners& operator=(SocketOwners&&) noexcept;
+  SocketOwners(const SocketOwners&) = delete;
+  SocketOwners& operator=(const SocketOwners&) = delete;
+
   // Building (collect/): add every process, then every socket fd, then Finish().
   uint32_t AddProcess(ProcessInfo info) {
     processes_.push_back(std::move(info));
     return static_cast<uint32_t>(processes_.size() - 1);
   }
   // An inode beyond 32 bits is not a socket's (see Holder) and is ignored.
-  void AddHolder(uint64_t inode, uint32_t process) {
-    if (inode <= UINT32_MAX) holders_.push_back({static_cast<uint32_t>(inode), process});
-  }
+  void AddHolder(uint64_t inode, uint32_t process);
   // Takes over another scan's processes and holders (before Finish), keeping processes in
   // ascending pid order: for scans split over threads.
-  void Absorb(SocketOwners&& other) {
-    std::vector<ProcessInfo> mine = std::move(processes_);
-    std::vector<ProcessInfo> theirs = std::move(other.processes_);
-    std::vector<uint32_t> mine_to(mine.size()), theirs_to(theirs.size());
-    processes_.clear();
-    processes_.reserve(mine.size() + theirs.size());
-    size_t i = 0, j = 0;
-    while (i < mine.size() || j < theirs.size()) {
-      const bool take_mine = j == theirs.size() || (i < mine.size() && mine[i].pid < theirs[j].pid);
-      if (take_mine) {
-        mine_to[i] = static_cast<uint32_t>(processes_.size());
-        processes_.push_back(std::move(mine[i++]));
-      } else {
-        theirs_to[j] = static_cast<uint32_t>(processes_.size());
-        processes_.push_back(std::move(theirs[j++]));
-      }
-    }
-    for (Holder& h : holders_) h.process = mine_to[h.process];
-    holders_.reserve(holders_.size() + other.holders_.size());
-    for (const Holder& h : other.holders_) holders_.push_back({h.inode, theirs_to[h.process]});
-    other.holders_ = {};  // freed now: at a million fds, both copies at once would double the peak
-    unreadable += other.unreadable;
-    vanished += other.vanished;
-  }
+  void Absorb(SocketOwners&& other);
   // Sorts by inode, then by pid, so that the first holder of a socket is its lowest pid (the
   // process that created it, before forking workers that inherit it). Drops duplicates (a
   // process holding the same socket on two fds counts once).
-  void Finish() {
-    std::sort(holders_.begin(), holders_.end(), [this](const Holder& a, const Holder& b) {
-      if (a.inode != b.inode) return a.inode < b.inode;
-      return processes_[a.process].pid < processes_[b.process].pid;
-    });
-    holders_.erase(std::unique(holders_.begin(), holders_.end(),
-                               [](const Holder& a, const Holder& b) {
-                                 return a.inode == b.inode && a.process == b.process;
-                               }),
-                   holders_.end());
-    holders_.shrink_to_fit();  // the exporter keeps the map between scans
-    BuildIndex();
-  }
+  void Finish();
 
   // The processes holding `inode`, lowest pid first; empty if none is visible (inode 0, a
   // process we could not read, or a socket opened after the scan). Called for every socket of
@@ -119,19 +91,16 @@ class SocketOwners {
     return static_cast<size_t>((uint64_t{inode} - holders_.front().inode) * (index_.size() - 1) /
                                span);
   }
-  void BuildIndex() {
-    index_.clear();
-    if (holders_.empty()) return;
-    const size_t buckets = holders_.size() / 4 + 1;
-    index_.assign(buckets + 1, 0);
-    size_t at = 0;
-    for (size_t b = 0; b <= buckets; ++b) {
-      while (at < holders_.size() && BucketOf(holders_[at].inode) < b) ++at;
-      index_[b] = static_cast<uint32_t>(at);
-    }
-  }
+  void BuildIndex();
 
   std::vector<ProcessInfo> processes_;
+  // While scanning, holders pile up in chunks of 256 KiB; Finish() moves them into one vector
+  // of the exact size, freeing each chunk as it goes. A vector grown by doubling would briefly
+  // hold three times the holders (at a million fds, megabytes of peak RSS in an exporter that
+  // keeps one map while it builds the next); chunks this large are mmap'ed by glibc, so a freed
+  // one leaves the resident size at once (where the mmap threshold is fixed: see serve).
+  static constexpr size_t kChunkHolders = (size_t{256} << 10) / sizeof(Holder);
+  std::vector<std::vector<Holder>> scanned_;
   std::vector<Holder> holders_;
   std::vector<uint32_t> index_;  // index_[b]: the first holder in bucket b; index_.back(): size
 };
