@@ -11,7 +11,10 @@
 namespace tcpdoctor {
 namespace {
 
-constexpr const char* kNeedRoot = "entering another network namespace needs root (CAP_SYS_ADMIN)";
+// Opening another user's /proc/PID/ns/net is a ptrace-access check; setns() needs CAP_SYS_ADMIN.
+constexpr const char* kNeedRoot =
+    "entering another network namespace needs root (CAP_SYS_ADMIN, and CAP_SYS_PTRACE to open "
+    "another user's /proc/PID/ns/net)";
 
 }  // namespace
 

@@ -114,6 +114,8 @@ TEST(CliErrorsTest, PermissionDeniedIsNotReportedAsAMissingNamespace) {
       << "as nobody, " << CommandLine(args) << " claims the namespace is missing: " << run.err;
   EXPECT_NE(Lower(run.err).find("root"), std::string::npos)
       << "the message should say that entering a namespace needs root: " << run.err;
+  EXPECT_NE(run.err.find("CAP_SYS_PTRACE"), std::string::npos)
+      << "another user's /proc/PID/ns/net also needs ptrace access: " << run.err;
 }
 
 TEST(CliErrorsTest, HelpAndVersionSucceed) {

@@ -3,39 +3,25 @@
 // namespace so that the checks never depend on the host's sockets.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include "support/netns_sandbox.h"
+#include "support/one_line_error.h"
 #include "support/tcpdoctor_runner.h"
 
 namespace tcpdoctor::itest {
 namespace {
 
-constexpr int kUsage = 2;
-
-struct BadInput {
+struct UsageCase {
   std::vector<std::string> args;
   std::vector<std::string> mentions;  // substrings the message must contain
 };
 
-void ExpectUsageError(const BadInput& input) {
-  const CommandResult run = RunTcpdoctor(input.args);
-  const std::string command = CommandLine(input.args);
-  EXPECT_FALSE(run.timed_out) << command;
-  EXPECT_EQ(run.exit_code, kUsage) << command << ": " << run.Describe();
-  EXPECT_EQ(run.out, "") << command;
-  EXPECT_EQ(run.err.rfind("tcpdoctor: ", 0), 0u) << command << ": " << run.err;
-  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << command << ": " << run.err;
-  EXPECT_TRUE(!run.err.empty() && run.err.back() == '\n') << command << ": " << run.err;
-  for (const std::string& word : input.mentions) {
-    EXPECT_NE(run.err.find(word), std::string::npos)
-        << command << ": the message should mention \"" << word << "\": " << run.err;
-  }
+void ExpectUsageError(const UsageCase& usage) {
+  ExpectOneLineError(RunTcpdoctor(usage.args), {usage.args, kUsage, usage.mentions});
 }
 
 TEST(CountersBadInputTest, BadIntervalsLimitsAndCounterNames) {
   RunInNetns([] {
-    const std::vector<BadInput> inputs = {
+    const std::vector<UsageCase> inputs = {
         {{"counters", "-i", "abc"}, {"abc"}},
         {{"counters", "-i", "0"}, {"'0'"}},
         {{"counters", "-i", "-1"}, {"-1"}},
@@ -62,7 +48,7 @@ TEST(CountersBadInputTest, BadIntervalsLimitsAndCounterNames) {
         {{"listeners", "extra"}, {"'extra'"}},
         {{"ports", "--limt", "3"}, {"'--limt'", "did you mean '--limit'?"}},
     };
-    for (const BadInput& input : inputs) ExpectUsageError(input);
+    for (const UsageCase& input : inputs) ExpectUsageError(input);
   });
 }
 

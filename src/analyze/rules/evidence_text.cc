@@ -1,5 +1,6 @@
 #include "analyze/rules/evidence_text.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace tcpdoctor {
@@ -30,6 +31,11 @@ std::string EndpointsText(const std::vector<EndpointCount>& endpoints, size_t li
 }
 
 std::string DurationText(double seconds) {
+  // Short intervals keep a decimal, or a lab's half-second burst would read "0 s"; a sampling
+  // interval that only overran by milliseconds still reads "1 s".
+  if (seconds < 10 && std::fabs(seconds - std::round(seconds)) >= 0.05) {
+    return Format("%.1f s", seconds);
+  }
   if (seconds < 120) return Format("%.0f s", seconds);
   if (seconds < 7200) return Format("%.0f min", seconds / 60);
   if (seconds < 2 * 86400) return Format("%.1f h", seconds / 3600);

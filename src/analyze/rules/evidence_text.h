@@ -14,7 +14,7 @@ namespace tcpdoctor {
 std::string EndpointText(const IpAddress& address, uint16_t port);
 // "10.0.0.5:443 (600), 10.0.0.6:443 (12)": at most `limit` entries.
 std::string EndpointsText(const std::vector<EndpointCount>& endpoints, size_t limit = 3);
-// "45 s", "12 min", "3.2 h", "2.1 days".
+// "0.5 s", "45 s", "12 min", "3.2 h", "2.1 days".
 std::string DurationText(double seconds);
 // "12.5/s", "0.3/s".
 std::string RateText(double per_second);
