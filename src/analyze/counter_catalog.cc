@@ -5,7 +5,7 @@
 namespace tcpdoctor {
 namespace {
 
-constexpr std::array<CounterInfo, 23> kCounters = {{
+constexpr std::array<CounterInfo, 24> kCounters = {{
     {"TcpExt", "ListenOverflows",
      "accept queue full: a SYN or final ACK was dropped because the app accepts too slowly"},
     {"TcpExt", "ListenDrops",
@@ -15,6 +15,8 @@ constexpr std::array<CounterInfo, 23> kCounters = {{
     {"TcpExt", "SyncookiesSent", "syncookies sent (SYN queue overflow, or tcp_syncookies=2)"},
     {"TcpExt", "SyncookiesRecv", "valid syncookie ACKs received: connections made from cookies"},
     {"TcpExt", "SyncookiesFailed", "ACKs with an invalid syncookie"},
+    {"TcpExt", "TCPSynRetrans",
+     "SYNs sent again by connect() and SYN-ACKs sent again by listeners: lost handshakes"},
     {"TcpExt", "TCPTimeWaitOverflow",
      "tcp_max_tw_buckets reached: a closing socket skipped TIME_WAIT (raise the limit)"},
     {"TcpExt", "TW",

@@ -10,7 +10,7 @@
 namespace tcpdoctor {
 namespace {
 
-constexpr std::array<Topic, 51> kTopics = {{
+constexpr std::array<Topic, 52> kTopics = {{
     // TCP states, in RFC order.
     {"ESTABLISHED", "state", "The connection is open; both sides can send data.", "Both sides.",
      "Not on its own. A connection the kernel has completed but the application has not yet "
@@ -165,6 +165,17 @@ constexpr std::array<Topic, 51> kTopics = {{
      "The server: the listening side.",
      "kernel-facts.md gives no threshold; read it beside SyncookiesSent.",
      "Nothing specific in kernel-facts.md.", "", "kernel-facts §3"},
+    {"TCPSynRetrans", "counter",
+     "A handshake segment was sent again because no answer came within its timeout (1 s, then "
+     "doubling): a SYN by connect(), or a SYN-ACK by a listener. RetransSegs counts them too.",
+     "Both sides: clients count their SYNs, servers their SYN-ACKs.",
+     "A steady increase: handshakes are lost, and each retransmission adds at least a second to "
+     "a connect(). Common causes are a peer's listener dropping SYNs (full accept queue, or full "
+     "SYN queue without syncookies), a firewall, or packet loss.",
+     "On a server, compare with ListenOverflows and TCPReqQFullDrop (`tcpdoctor counters -i 5`) "
+     "and look at its listeners (`tcpdoctor listeners -i 5`); on a client, see which "
+     "destinations keep sockets in SYN_SENT (`tcpdoctor top --by peer --state syn-sent`).",
+     "", "net/ipv4/tcp_output.c (__tcp_retransmit_skb, tcp_rtx_synack); kernel-facts §3"},
     {"TCPTimeWaitOverflow", "counter",
      "tcp_max_tw_buckets (per network namespace) was reached: a closing socket skipped "
      "TIME_WAIT and closed at once. No kernel log line is printed.",

@@ -13,7 +13,7 @@ struct CounterText {
 
 // The kernel's own counters, per namespace. The HELP texts follow kernel-facts.md and
 // Documentation/networking/snmp_counter.rst.
-constexpr std::array<CounterText, 22> kCounterTexts = {{
+constexpr std::array<CounterText, 23> kCounterTexts = {{
     {"tcpdoctor_kernel_listen_overflows_total", "TcpExt.ListenOverflows",
      "Times a listener's accept queue was full, so a SYN or the handshake's final ACK was "
      "dropped: the application accepts too slowly for its backlog (TcpExt ListenOverflows)."},
@@ -33,6 +33,9 @@ constexpr std::array<CounterText, 22> kCounterTexts = {{
      "ACKs carrying a valid SYN cookie: connections made from cookies (TcpExt SyncookiesRecv)."},
     {"tcpdoctor_kernel_syncookies_failed_total", "TcpExt.SyncookiesFailed",
      "ACKs whose SYN cookie did not validate (TcpExt SyncookiesFailed)."},
+    {"tcpdoctor_kernel_syn_retransmits_total", "TcpExt.TCPSynRetrans",
+     "SYNs sent again by connect() and SYN-ACKs sent again by listeners for want of an answer: "
+     "lost handshakes, each costing the client at least a second (TcpExt TCPSynRetrans)."},
     {"tcpdoctor_kernel_time_wait_overflows_total", "TcpExt.TCPTimeWaitOverflow",
      "Connections closed without TIME_WAIT because tcp_max_tw_buckets was reached; late "
      "segments of them get RSTs. Raise the limit (TcpExt TCPTimeWaitOverflow)."},

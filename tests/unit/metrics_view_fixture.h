@@ -62,7 +62,8 @@ inline void SetEveryCounter(Snapshot& s) {
                         "Tcp.PassiveOpens",
                         "Tcp.AttemptFails",
                         "Tcp.EstabResets",
-                        "Tcp.OutRsts"};
+                        "Tcp.OutRsts",
+                        "TcpExt.TCPSynRetrans"};
   uint64_t value = 100;
   for (const char* key : keys) test_util::SetCounter(s, key, value++, 1);
   test_util::SetCounter(s, "Tcp.RetransSegs", 9007199254740993u, 1);

@@ -209,6 +209,7 @@ TEST_F(MetricsViewTest, KernelCountersAsTheyAreAbsentWhenMissing) {
   EXPECT_EQ(V("tcpdoctor_kernel_listen_overflows_total", current), "100");
   EXPECT_EQ(V("tcpdoctor_kernel_time_wait_total", current), "108");
   EXPECT_EQ(V("tcpdoctor_kernel_out_resets_total", current), "120");
+  EXPECT_EQ(V("tcpdoctor_kernel_syn_retransmits_total", current), "121");
   EXPECT_EQ(V("tcpdoctor_kernel_retransmitted_segments_total", current), "9007199254740993");
   EXPECT_EQ(expo_.type.at("tcpdoctor_kernel_listen_overflows_total"), "counter");
   EXPECT_EQ(V("tcpdoctor_kernel_listen_overflows_total", blue), "7");
