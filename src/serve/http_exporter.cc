@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <mutex>
 #include <set>
 
@@ -21,6 +24,32 @@ constexpr size_t kMaxRequestBody = 4096;  // GET has none; anything bigger is no
 // A whole request: the line, the headers (Prometheus sends about 300 bytes) and a body.
 constexpr size_t kMaxRequestBytes = 16384;
 constexpr int kListenBacklog = 128;
+// How long a served connection waits for the client to close first (see AwaitPeerClose), and
+// how much it reads meanwhile.
+constexpr std::chrono::milliseconds kPeerCloseWait{500};
+constexpr size_t kPeerCloseDrain = 16384;
+
+// Every response says "Connection: close", and scrapers (Prometheus, curl) close as soon as
+// they have the body. Waiting for their FIN before closing makes them the side that closes
+// first, so each scrape's TIME_WAIT lands on the scraper's ephemeral port instead of piling up
+// on the exporter's port, where tcpdoctor's own checkup would call it a server closing first.
+// Half a second covers a scraper's round trip; a client that stays (one that reads until the
+// server closes: it gets its answer half a second later) or a Stop(), which shuts the socket
+// down, ends the wait.
+void AwaitPeerClose(int fd, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  char sink[1024];
+  size_t drained = 0;
+  while (drained <= kPeerCloseDrain) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
+    const ssize_t got = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (got <= 0) return;  // the client's FIN (0), or an error such as a reset
+    drained += static_cast<size_t>(got);
+  }
+}
 
 // Why the address cannot be bound, from the kernel: httplib only says that it failed.
 int BindErrno(const ListenAddress& address) {
@@ -129,9 +158,10 @@ class ExporterServer : public httplib::Server {
       open_.insert(fd);
     }
     RequestStream stream(fd, timeout_, kMaxRequestBytes);
-    bool closed_by_client = false;
-    const bool served = process_request(stream, /*close_connection=*/true, closed_by_client,
-                                        [](httplib::Request&) {});
+    bool close_asked = false;  // set by httplib when the request said "Connection: close"
+    const bool served =
+        process_request(stream, /*close_connection=*/true, close_asked, [](httplib::Request&) {});
+    if (served) AwaitPeerClose(fd, std::min(timeout_, kPeerCloseWait));
     {
       // Under the lock: InterruptConnections() must never shut down a reused descriptor.
       std::lock_guard<std::mutex> lock(mutex_);

@@ -3,7 +3,9 @@
 // routes and methods answer as documented; scrapes within --min-interval share a collection;
 // and rates are measured between collections, so a finding that needs one (an accept queue
 // that overflowed between two scrapes) appears.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <thread>
 
@@ -14,6 +16,7 @@
 #include "support/netns_sandbox.h"
 #include "support/observer_netns.h"
 #include "support/one_line_error.h"
+#include "support/ss_table.h"
 #include "support/tcpdoctor_runner.h"
 #include "unit/exposition.h"
 
@@ -116,6 +119,56 @@ TEST(ServeCliTest, SigtermAndSigintStopItPromptly) {
       EXPECT_TRUE(
           WaitUntil([&] { return StateOf(silent.fd.get()) != State::kEstablished; }, seconds(2)));
     }
+  });
+}
+
+// Every answer says "Connection: close" and the exporter waits for the client's FIN before it
+// closes: the scraper closes first, so each scrape's TIME_WAIT is on the scraper's ephemeral
+// port, not on the exporter's (where the exporter's own checkup would see a server closing
+// first). A client that waits for the server to close still gets its answer, later.
+TEST(ServeCliTest, ScrapersCloseFirstSoTheirTimeWaitIsNotTheExporters) {
+  RunInNetns([] {
+    ExporterProcess exporter({"--min-interval", "600"});
+    ASSERT_TRUE(exporter.ready());
+    const uint16_t port = exporter.endpoint().port;
+    constexpr int kScrapes = 7;
+    for (int i = 0; i < kScrapes; ++i) {
+      const HttpResponse r = exporter.Get(i % 2 == 0 ? "/metrics" : "/healthz");
+      ASSERT_EQ(r.status, 200) << r.Describe();
+      EXPECT_LT(r.took, milliseconds(400)) << "the answer must not wait for the close";
+    }
+    const SsResult ss = RunSs({"state", "time-wait"}, State::kTimeWait);
+    ASSERT_EQ(ss.error, "");
+    int on_exporter = 0;
+    int on_scrapers = 0;
+    for (const SocketTuple& t : ss.rows) {
+      if (t.local.port == port) ++on_exporter;
+      if (t.remote.port == port) ++on_scrapers;
+    }
+    EXPECT_EQ(on_exporter, 0);
+    EXPECT_EQ(on_scrapers, kScrapes + 1);  // and the /healthz that found the exporter ready
+
+    // A client that reads until the server closes (ignoring Content-Length) gets the whole
+    // answer once the exporter gives up waiting for its FIN, after about half a second.
+    Connection c = ConnectAndWait(exporter.endpoint());
+    ASSERT_TRUE(c.fd);
+    ::fcntl(c.fd.get(), F_SETFL, ::fcntl(c.fd.get(), F_GETFL) & ~O_NONBLOCK);
+    const timeval bound{5, 0};  // a blocking read that cannot hang the test
+    ::setsockopt(c.fd.get(), SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+    const std::string request = "GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(c.fd.get(), request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    const auto start = std::chrono::steady_clock::now();
+    std::string answer;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(c.fd.get(), buf, sizeof buf, 0)) > 0;) {
+      answer.append(buf, static_cast<size_t>(n));
+    }
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(answer.substr(0, 15), "HTTP/1.1 200 OK") << answer;
+    EXPECT_TRUE(answer.ends_with("\r\n\r\nok\n")) << answer;
+    EXPECT_GE(waited, milliseconds(400));
+    EXPECT_LT(waited, seconds(3));
   });
 }
 
