@@ -56,6 +56,21 @@ std::vector<std::string> OptionNames(const CLI::App& app) {
 }
 
 // Explains arguments that no command or option took: a mistyped command or flag.
+// CLI11's message for a parse error, on one line, and in tcpdoctor's words where CLI11's
+// are cryptic: "Could not convert: --top-listeners = abc" means a value that is not a number.
+std::string ParseErrorText(std::string message) {
+  for (char& c : message) {
+    if (c == '\n') c = ' ';
+  }
+  constexpr std::string_view kConvert = "Could not convert: ";
+  const size_t equals = message.find(" = ");
+  if (message.starts_with(kConvert) && equals != std::string::npos) {
+    const std::string option = message.substr(kConvert.size(), equals - kConvert.size());
+    return option + ": '" + message.substr(equals + 3) + "' is not a number";
+  }
+  return message;
+}
+
 std::string UnexpectedArguments(const CLI::App& app, const CLI::App* command,
                                 const std::vector<std::string>& extras,
                                 const std::vector<std::string>& command_names) {
@@ -138,12 +153,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     out << app.version() << "\n";
     return kExitOk;
   } catch (const CLI::ParseError& e) {
-    // CLI11's messages name the option; keep them to one line.
-    std::string message = e.what();
-    for (char& c : message) {
-      if (c == '\n') c = ' ';
-    }
-    err << "tcpdoctor: " << message << " (see tcpdoctor --help)\n";
+    err << "tcpdoctor: " << ParseErrorText(e.what()) << " (see tcpdoctor --help)\n";
     return usage_exit();
   }
 

@@ -62,7 +62,7 @@ TEST(ServeCliTest, BadArgumentsGetOneLineAndExit2) {
         {{"serve", "--top-listeners", "0"}, kUsage, {"--top-listeners", "1 to 1000"}},
         {{"serve", "--top-processes", "1001"}, kUsage, {"--top-processes", "1 to 1000"}},
         {{"serve", "--top-destinations", "-1"}, kUsage, {"--top-destinations"}},
-        {{"serve", "--top-findings", "abc"}, kUsage, {"--top-findings"}},
+        {{"serve", "--top-findings", "abc"}, kUsage, {"--top-findings: 'abc' is not a number"}},
         {{"serve", "--max-connections", "0"}, kUsage, {"--max-connections", "1 to 1000"}},
         {{"serve", "--min-interval", "-1"}, kUsage, {"--min-interval", "'-1'", "from 0"}},
         {{"serve", "--min-interval", "abc"}, kUsage, {"--min-interval", "'abc'"}},
