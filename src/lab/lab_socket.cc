@@ -165,4 +165,6 @@ Result<SocketAddress> LocalAddress(int fd) {
   return SocketAddress{IpAddress::V6(&in6->sin6_addr), ntohs(in6->sin6_port)};
 }
 
+std::string LoopbackText(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
+
 }  // namespace tcpdoctor

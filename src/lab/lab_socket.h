@@ -25,6 +25,9 @@ struct SocketAddress {
   std::string ToString() const;  // "127.0.0.1:8080", "[::1]:8080"
 };
 
+// "127.0.0.1:8080": how a scenario names its server at `port`.
+std::string LoopbackText(uint16_t port);
+
 // "EADDRNOTAVAIL" for EADDRNOTAVAIL; "errno N" for one without a name.
 std::string ErrnoName(int err);
 

@@ -33,8 +33,6 @@ constexpr CounterNote kCounters[] = {
     {"syncookies_recv", "TcpExt.SyncookiesRecv", ""},
 };
 
-std::string To() { return SocketAddress::Loopback(kPort).ToString(); }
-
 // What the lab saw of the listener while the clients waited, and what the clients saw.
 struct Watch {
   bool listener_seen = false;
@@ -141,8 +139,8 @@ Status Run(LabRun& run) {
   port.accepts_per_second = rate;
   auto server = RequestServer::Start(run, "lab-server", {port});
   if (!server) return server.TakeError();
-  run.Step("Started " + server->process().Label() + " listening on " + To() + " with listen(" +
-           std::to_string(kBacklog) + "): it accepts at most " + RateText(rate) +
+  run.Step("Started " + server->process().Label() + " listening on " + LoopbackText(kPort) +
+           " with listen(" + std::to_string(kBacklog) + "): it accepts at most " + RateText(rate) +
            ", answers each request and closes after the client");
 
   const BurstPlan plan{SocketAddress::Loopback(kPort), n, true};
@@ -219,10 +217,10 @@ Status Run(LabRun& run) {
   const std::string no_error =
       errors.empty() ? " No client got an error: a drop is silent, the client just waits." : "";
   if (watch->peak_queue == holds && overflows > 0) {
-    run.Conclude("The accept queue of " + To() + " filled at backlog+1 = " + std::to_string(holds) +
-                 " connections (full at " + std::to_string(watch->full_looks) + " of " +
-                 std::to_string(watch->looks) + " looks); ListenOverflows +" +
-                 std::to_string(overflows) +
+    run.Conclude("The accept queue of " + LoopbackText(kPort) +
+                 " filled at backlog+1 = " + std::to_string(holds) + " connections (full at " +
+                 std::to_string(watch->full_looks) + " of " + std::to_string(watch->looks) +
+                 " looks); ListenOverflows +" + std::to_string(overflows) +
                  " counted each SYN or final ACK the kernel dropped while it was." + no_error);
   } else if (overflows > 0 && watch->peak_queue < holds) {
     run.Conclude("ListenOverflows +" + std::to_string(overflows) +
@@ -257,7 +255,7 @@ Status Run(LabRun& run) {
                  std::to_string(kGiveUp.count()) + " s.");
   }
   if (overflows > 0 || watch->full_looks > 0) {
-    run.Expect("accept-queue-overflow", To(),
+    run.Expect("accept-queue-overflow", LoopbackText(kPort),
                "its accept queue was full while clients waited, and ListenOverflows rose");
   }
   return Ok{};

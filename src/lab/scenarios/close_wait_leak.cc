@@ -20,8 +20,6 @@ constexpr int64_t kLateClients = 5;  // clients that come once the server is out
 constexpr auto kLateWait = std::chrono::milliseconds(800);  // how long they wait for an answer
 constexpr int kCheckpoints = 4;
 
-std::string To() { return SocketAddress::Loopback(kPort).ToString(); }
-
 bool ServerSide(const SocketRecord& r) { return r.local_port == kPort; }
 bool Held(const SocketRecord& r) { return r.local_port == kPort && r.inode != 0; }
 bool Queued(const SocketRecord& r) { return r.local_port == kPort && r.inode == 0; }
@@ -84,7 +82,7 @@ Status Run(LabRun& run) {
   const std::string label = server->process().Label();
   auto base_fds = server->process().OpenFds();
   if (!base_fds) return base_fds.TakeError();
-  run.Step("Started " + label + " listening on " + To() + " with RLIMIT_NOFILE " +
+  run.Step("Started " + label + " listening on " + LoopbackText(kPort) + " with RLIMIT_NOFILE " +
            std::to_string(nofile) +
            " (soft and hard); it answers each request, but when a client closes (read() returns "
            "0) it never calls close()");
@@ -94,8 +92,8 @@ Status Run(LabRun& run) {
                   std::to_string(*base_fds) +
                   " (stdin, stdout, stderr, the listener and two pipes to the lab)");
 
-  run.Step("This process (the client) made " + std::to_string(n) + " connections to " + To() +
-           " at " + RateText(run.params().Get(kRate)) +
+  run.Step("This process (the client) made " + std::to_string(n) + " connections to " +
+           LoopbackText(kPort) + " at " + RateText(run.params().Get(kRate)) +
            ", one request each, closing each after its answer; after each quarter it counted "
            "the server's CLOSE_WAIT sockets (sock_diag) and descriptors (/proc/PID/fd)");
   auto growth = Grow(run, *server, n);

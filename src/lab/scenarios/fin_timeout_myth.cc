@@ -16,8 +16,6 @@ constexpr uint16_t kClosingPort = 8080;  // the server closes after the client: 
 constexpr uint16_t kHoldingPort = 8081;  // the server never closes: FIN_WAIT2 on the client
 constexpr auto kMargin = std::chrono::milliseconds(1500);
 
-std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
-
 std::string Seconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", s);
@@ -43,12 +41,12 @@ Picture Take(const SocketCensus& census) {
 
 void Observe(LabRun& run, const Picture& p, const std::string& suffix) {
   run.Observe("time_wait" + suffix, p.time_wait.count,
-              "TIME_WAIT toward " + To(kClosingPort) + ": " + std::to_string(p.time_wait.count) +
-                  ", time left " + p.time_wait.TimerText());
+              "TIME_WAIT toward " + LoopbackText(kClosingPort) + ": " +
+                  std::to_string(p.time_wait.count) + ", time left " + p.time_wait.TimerText());
   run.Observe("time_wait_timer_max_ms" + suffix, p.time_wait.max_timer_ms,
               "the longest TIME_WAIT timer: " + LongestText(p.time_wait));
   run.Observe("fin_wait2" + suffix, p.fin_wait2.count,
-              "orphaned FIN_WAIT2 toward " + To(kHoldingPort) + ": " +
+              "orphaned FIN_WAIT2 toward " + LoopbackText(kHoldingPort) + ": " +
                   std::to_string(p.fin_wait2.count) +
                   (p.fin_wait2.count > 0 ? ", time left " + p.fin_wait2.TimerText() : ""));
   run.Observe("fin_wait2_timer_max_ms" + suffix, p.fin_wait2.max_timer_ms,
@@ -117,21 +115,21 @@ Status Run(LabRun& run) {
       run, "lab-server",
       {{kClosingPort, ServerClose::kAfterPeer}, {kHoldingPort, ServerClose::kNever}}, nofile);
   if (!server) return server.TakeError();
-  run.Step("Started " + server->process().Label() + " listening on " + To(kClosingPort) +
-           ", where it closes its end after the client, and on " + To(kHoldingPort) +
+  run.Step("Started " + server->process().Label() + " listening on " + LoopbackText(kClosingPort) +
+           ", where it closes its end after the client, and on " + LoopbackText(kHoldingPort) +
            ", where it never closes");
 
   const auto make = [&run, n](uint16_t port) {
     return RunClients(run, {SocketAddress::Loopback(port), n, 1, 0, ClientClose::kFirst});
   };
   run.Step("This process (the client) made " + std::to_string(n) + " connections to " +
-           To(kClosingPort) + " and closed each first: TIME_WAIT on the client");
+           LoopbackText(kClosingPort) + " and closed each first: TIME_WAIT on the client");
   auto closing = make(kClosingPort);
   if (!closing) return closing.TakeError();
   run.Observe("closing_completed", closing->completed,
               "connections completed: " + std::to_string(closing->completed) +
                   ", errors: " + CountsText(closing->errors));
-  run.Step("Then " + std::to_string(n) + " connections to " + To(kHoldingPort) +
+  run.Step("Then " + std::to_string(n) + " connections to " + LoopbackText(kHoldingPort) +
            ", closed by the client too; the server never closes them, so the client's sockets "
            "wait in FIN_WAIT2 for a FIN that never comes, with no process holding them");
   auto holding = make(kHoldingPort);

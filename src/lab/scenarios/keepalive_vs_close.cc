@@ -21,8 +21,6 @@ std::string FormatSegments(double per_request) {
   return buf;
 }
 
-std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
-
 // What one way of making the requests cost, from the client's tally and the counters.
 struct Cost {
   ClientTally tally;
@@ -65,19 +63,20 @@ Status Run(LabRun& run) {
       run, "lab-server",
       {{kKeepAlivePort, ServerClose::kAfterPeer}, {kClosePort, ServerClose::kAfterPeer}});
   if (!server) return server.TakeError();
-  run.Step("Started " + server->process().Label() + " listening on " + To(kKeepAlivePort) +
-           " and " + To(kClosePort) +
+  run.Step("Started " + server->process().Label() + " listening on " +
+           LoopbackText(kKeepAlivePort) + " and " + LoopbackText(kClosePort) +
            "; it answers every request line of a connection, and closes its end after the "
            "client has closed");
 
   run.Step("Keep-alive: this process (the client) sent " + std::to_string(n) + " requests at " +
-           RateText(rate) + " over one connection to " + To(kKeepAlivePort) + ", then closed it");
+           RateText(rate) + " over one connection to " + LoopbackText(kKeepAlivePort) +
+           ", then closed it");
   auto keep_alive = Measure(
       run, {SocketAddress::Loopback(kKeepAlivePort), 1, n, rate, ClientClose::kFirst}, "keepalive");
   if (!keep_alive) return keep_alive.TakeError();
 
   run.Step("One connection each: the client sent the same " + std::to_string(n) + " requests at " +
-           RateText(rate) + " to " + To(kClosePort) +
+           RateText(rate) + " to " + LoopbackText(kClosePort) +
            ", each on a connection of its own that it closed after the answer");
   auto per_request =
       Measure(run, {SocketAddress::Loopback(kClosePort), n, 1, rate, ClientClose::kFirst}, "close");
@@ -93,10 +92,10 @@ Status Run(LabRun& run) {
   });
   run.Step("Dumped the namespace's sockets with sock_diag: TIME_WAIT side by side");
   run.Observe("keepalive_time_wait", keep_alive_tw.count,
-              "TIME_WAIT toward " + To(kKeepAlivePort) +
+              "TIME_WAIT toward " + LoopbackText(kKeepAlivePort) +
                   " (keep-alive): " + std::to_string(keep_alive_tw.count));
   run.Observe("close_time_wait", close_tw.count,
-              "TIME_WAIT toward " + To(kClosePort) + " (one connection each): " +
+              "TIME_WAIT toward " + LoopbackText(kClosePort) + " (one connection each): " +
                   std::to_string(close_tw.count) + ", local ports " + close_tw.PortsText());
   run.Observe("server_time_wait", server_tw.count,
               "TIME_WAIT on the server's ports: " + std::to_string(server_tw.count));
@@ -109,20 +108,22 @@ Status Run(LabRun& run) {
                  " with one connection each: every connection the client closes holds one of "
                  "its ports toward the server for 60 s.");
   } else {
-    run.Surprise("expected 1 TIME_WAIT toward " + To(kKeepAlivePort) + ", " +
-                 std::to_string(completed_each) + " toward " + To(kClosePort) +
+    run.Surprise("expected 1 TIME_WAIT toward " + LoopbackText(kKeepAlivePort) + ", " +
+                 std::to_string(completed_each) + " toward " + LoopbackText(kClosePort) +
                  " and none on the server; the kernel shows " +
                  std::to_string(keep_alive_tw.count) + ", " + std::to_string(close_tw.count) +
                  " and " + std::to_string(server_tw.count));
   }
   const double percent = Percent(static_cast<double>(close_tw.count), range->size());
-  run.Conclude("Toward " + To(kClosePort) + " that is " + PercentText(percent) + " of the " +
-               std::to_string(range->size()) + "-port range for the next 60 s; toward " +
-               To(kKeepAlivePort) + " one port served every request.");
+  run.Conclude("Toward " + LoopbackText(kClosePort) + " that is " + PercentText(percent) +
+               " of the " + std::to_string(range->size()) +
+               "-port range for the next 60 s; toward " + LoopbackText(kKeepAlivePort) +
+               " one port served every request.");
   if (Percent(static_cast<double>(n), range->size()) >=
       RuleThreshold("port-exhaustion", "warning_percent")) {
-    run.Expect("port-exhaustion", "127.0.0.1 -> " + To(kClosePort),
-               "one connection per request holds a port per request toward " + To(kClosePort));
+    run.Expect(
+        "port-exhaustion", "127.0.0.1 -> " + LoopbackText(kClosePort),
+        "one connection per request holds a port per request toward " + LoopbackText(kClosePort));
   }
   return Ok{};
 }

@@ -14,8 +14,6 @@ namespace {
 constexpr uint16_t kNormalPort = 8080;
 constexpr uint16_t kLingerPort = 8081;
 
-std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
-
 // One way of closing: the clients, the server's view and the counters.
 struct Phase {
   uint64_t completed = 0;
@@ -52,8 +50,9 @@ Result<Phase> RunPhase(LabRun& run, RequestServer& server, uint16_t port, Client
   run.Observe(prefix + "_completed", phase.completed,
               "connections completed: " + std::to_string(phase.completed) + " of " +
                   std::to_string(n) + "; errors seen by the client: " + CountsText(tally->errors));
-  run.Observe(prefix + "_time_wait", phase.time_wait,
-              "TIME_WAIT toward " + To(port) + " afterwards: " + std::to_string(phase.time_wait));
+  run.Observe(
+      prefix + "_time_wait", phase.time_wait,
+      "TIME_WAIT toward " + LoopbackText(port) + " afterwards: " + std::to_string(phase.time_wait));
   run.Observe(prefix + "_abort_on_data", phase.abort_on_data,
               "TcpExt.TCPAbortOnData +" + std::to_string(phase.abort_on_data));
   run.Observe(prefix + "_abort_on_linger", phase.abort_on_linger,
@@ -78,17 +77,18 @@ Status Run(LabRun& run) {
       run, "lab-server",
       {{kNormalPort, ServerClose::kAfterPeer}, {kLingerPort, ServerClose::kAfterPeer}});
   if (!server) return server.TakeError();
-  run.Step("Started " + server->process().Label() + " listening on " + To(kNormalPort) + " and " +
-           To(kLingerPort) +
+  run.Step("Started " + server->process().Label() + " listening on " + LoopbackText(kNormalPort) +
+           " and " + LoopbackText(kLingerPort) +
            "; it answers each request and closes its end after the client has closed");
 
   run.Step("Normal close: this process (the client) made " + std::to_string(n) +
-           " connections to " + To(kNormalPort) + " at " + RateText(rate) +
+           " connections to " + LoopbackText(kNormalPort) + " at " + RateText(rate) +
            ", one request each, and called close() after the answer");
   auto normal = RunPhase(run, *server, kNormalPort, ClientClose::kFirst, "normal");
   if (!normal) return normal.TakeError();
 
-  run.Step("Linger 0: the same " + std::to_string(n) + " connections to " + To(kLingerPort) +
+  run.Step("Linger 0: the same " + std::to_string(n) + " connections to " +
+           LoopbackText(kLingerPort) +
            ", but before close() the client set SO_LINGER {l_onoff 1, l_linger 0}");
   auto linger = RunPhase(run, *server, kLingerPort, ClientClose::kAbort, "linger");
   if (!linger) return linger.TakeError();

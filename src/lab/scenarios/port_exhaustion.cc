@@ -1,10 +1,10 @@
 #include "lab/scenarios/port_exhaustion.h"
 
-#include <charconv>
 #include <map>
 #include <utility>
 
 #include "analyze/rules/evidence_text.h"
+#include "collect/sysctl_reader.h"
 #include "lab/lab_run.h"
 #include "lab/lab_sysctls.h"
 #include "lab/request_client.h"
@@ -99,12 +99,6 @@ Result<Probe> ProbeReuse(LabRun& run, const SocketAddress& to, uint32_t delay_ms
   return p;
 }
 
-uint32_t ParseMs(const std::string& text, uint32_t fallback) {
-  uint32_t value = fallback;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
 Status Run(LabRun& run) {
   const int64_t n = run.params().Count(kConnections);
   auto range = NarrowPortRangeTo(run, static_cast<uint32_t>(n), n);
@@ -114,7 +108,9 @@ Status Run(LabRun& run) {
   // tcp_tw_reuse_delay is new in 6.14; before, the delay was a fixed second.
   uint32_t delay_ms = 1000;
   if (auto delay = run.ns().ReadSysctl("net.ipv4.tcp_tw_reuse_delay")) {
-    delay_ms = ParseMs(*delay, delay_ms);
+    if (auto ms = ParseSysctlInt("net.ipv4.tcp_tw_reuse_delay", *delay); ms && *ms >= 0) {
+      delay_ms = static_cast<uint32_t>(*ms);
+    }
     if (Status noted = run.NoteSysctl("net.ipv4.tcp_tw_reuse_delay",
                                       "with tcp_tw_reuse on, how old (ms) a TIME_WAIT socket "
                                       "must be before connect() may take its port over");

@@ -24,8 +24,6 @@ constexpr auto kConnectWait = std::chrono::seconds(4);
 // retransmit at 1 s.
 constexpr auto kDropWait = std::chrono::milliseconds(1500);
 
-std::string To(uint16_t port) { return SocketAddress::Loopback(port).ToString(); }
-
 constexpr CounterNote kCounters[] = {
     {"req_q_full_do_cookies", "TcpExt.TCPReqQFullDoCookies", ""},
     {"syncookies_sent", "TcpExt.SyncookiesSent", ""},
@@ -101,11 +99,11 @@ Result<Phase> RunPhase(LabRun& run, RequestServer& server, uint16_t port, LabClo
   run.Observe(prefix + "_syn_sent", p.syn_sent,
               "clients still in SYN_SENT, waiting for a SYN-ACK: " + std::to_string(p.syn_sent));
   run.Observe(prefix + "_syn_recv", p.syn_recv.count,
-              "request sockets (SYN_RECV) of " + To(port) + ": " +
+              "request sockets (SYN_RECV) of " + LoopbackText(port) + ": " +
                   std::to_string(p.syn_recv.count) + " of the " + std::to_string(p.holds) +
                   " its SYN queue holds (backlog+1), SYN-ACK timer " + p.syn_recv.TimerText());
   run.Observe(prefix + "_server_connections", p.server_connections,
-              "connections the server has (ESTABLISHED on " + To(port) +
+              "connections the server has (ESTABLISHED on " + LoopbackText(port) +
                   "): " + std::to_string(p.server_connections) + ", accepted " +
                   std::to_string(p.accepted));
   p.deltas = ObserveIncreases(run, after->Delta(*before), kCounters, prefix + "_");
@@ -117,7 +115,7 @@ void ConcludeCookies(LabRun& run, const Phase& p, uint64_t n) {
   if (p.syn_recv.count == p.holds && p.connected == n && p.deltas.at("syncookies_sent") >= beyond &&
       p.deltas.at("defer_accept_drops") >= p.holds) {
     run.Conclude("With tcp_syncookies = 1: the first " + std::to_string(p.holds) +
-                 " handshakes filled the SYN queue of " + To(kCookiePort) +
+                 " handshakes filled the SYN queue of " + LoopbackText(kCookiePort) +
                  " (backlog+1) and stayed there, their final ACKs dropped (TCPDeferAcceptDrop +" +
                  std::to_string(p.deltas.at("defer_accept_drops")) +
                  ") as a flood's never arrive. Each later SYN was answered with a cookie "
@@ -151,7 +149,7 @@ void ConcludeDrops(LabRun& run, const Phase& p, uint64_t n, const std::string& m
   const uint64_t beyond = n > p.holds ? n - p.holds : 0;
   if (p.syn_recv.count == p.holds && p.syn_sent == beyond &&
       p.deltas.at("req_q_full_drop") >= beyond && p.deltas.at("syncookies_sent") == 0) {
-    run.Conclude("With tcp_syncookies = 0: the SYN queue of " + To(kDropPort) +
+    run.Conclude("With tcp_syncookies = 0: the SYN queue of " + LoopbackText(kDropPort) +
                  " filled the same way, and every later SYN was dropped (TCPReqQFullDrop +" +
                  std::to_string(p.deltas.at("req_q_full_drop")) + ", ListenDrops +" +
                  std::to_string(p.deltas.at("listen_drops")) + ", retransmitted SYNs included). " +
@@ -189,16 +187,16 @@ Status Run(LabRun& run) {
   drop_port.port = kDropPort;
   auto server = RequestServer::Start(run, "lab-server", {cookie_port, drop_port});
   if (!server) return server.TakeError();
-  run.Step("Started " + server->process().Label() + " listening on " + To(kCookiePort) + " and " +
-           To(kDropPort) + " with listen(" + std::to_string(kBacklog) + ") and TCP_DEFER_ACCEPT (" +
-           std::to_string(kDeferSeconds) +
+  run.Step("Started " + server->process().Label() + " listening on " + LoopbackText(kCookiePort) +
+           " and " + LoopbackText(kDropPort) + " with listen(" + std::to_string(kBacklog) +
+           ") and TCP_DEFER_ACCEPT (" + std::to_string(kDeferSeconds) +
            " s): the kernel drops a bare final ACK and keeps the handshake in the SYN queue "
            "until data arrives. The clients send none, so their handshakes never complete, like "
            "a flood's; nothing leaves loopback or needs a firewall rule");
 
   const std::string pace = " at " + RateText(run.params().Get(kRate)) + " and sent nothing";
   run.Step("tcp_syncookies = 1 (the default): " + std::to_string(n) +
-           " clients (this process) connected to " + To(kCookiePort) + pace);
+           " clients (this process) connected to " + LoopbackText(kCookiePort) + pace);
   auto cookies = RunPhase(run, *server, kCookiePort, kConnectWait, "cookies");
   if (!cookies) return cookies.TakeError();
 
@@ -209,8 +207,8 @@ Status Run(LabRun& run) {
     return set;
   }
   run.Step(
-      "tcp_syncookies = 0: " + std::to_string(n) + " more clients connected to " + To(kDropPort) +
-      pace + "; the lab followed them " +
+      "tcp_syncookies = 0: " + std::to_string(n) + " more clients connected to " +
+      LoopbackText(kDropPort) + pace + "; the lab followed them " +
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(kDropWait).count()) +
       " ms past the last one's connect(), past the first SYN retransmit");
   auto drops = RunPhase(run, *server, kDropPort, kDropWait, "drops");
@@ -224,7 +222,7 @@ Status Run(LabRun& run) {
   for (const uint16_t port : {kCookiePort, kDropPort}) {
     const Phase& p = port == kCookiePort ? *cookies : *drops;
     if (p.syn_recv.count >= p.holds && p.holds > 0) {
-      run.Expect("syn-queue-pressure", To(port),
+      run.Expect("syn-queue-pressure", LoopbackText(port),
                  "its SYN queue is full of handshakes that do not complete");
     }
   }
