@@ -151,10 +151,10 @@ Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const Earli
   if (!read) return read.TakeError();
   SortByInode(snapshot.close_wait_seen);
 
-  // The processes' cost: the scan (alongside the dump, or none with a kept map), the wait for
-  // it, and attributing the sockets.
-  start = std::chrono::steady_clock::now();
+  // The processes' cost: the scan (alongside the dump, or none with a kept map; any wait for it
+  // is inside its time) and attributing the sockets.
   auto owner_map = owners.Get();
+  start = std::chrono::steady_clock::now();
   if (!owner_map) warn(owner_map.error().ToString() + "; rules about processes are skipped");
   builder.Finish(
       owner_map ? *owner_map : nullptr,

@@ -49,11 +49,14 @@ Status CheckTop(size_t value, const char* flag) {
 }
 
 // A warning is printed the first time it is seen: a namespace that cannot be entered would
-// otherwise say so at every scrape.
+// otherwise say so at every scrape. Some name a namespace or a count, so the memory of them is
+// bounded: past kMaxRememberedWarnings it starts over (and a warning may be printed again).
+constexpr size_t kMaxRememberedWarnings = 1024;
 WarningSink OnceEach(const WarningSink& warn) {
   auto seen = std::make_shared<std::pair<std::mutex, std::set<std::string>>>();
   return [seen, warn](const std::string& w) {
     std::lock_guard<std::mutex> lock(seen->first);
+    if (seen->second.size() >= kMaxRememberedWarnings) seen->second.clear();
     if (seen->second.insert(w).second) warn(w);
   };
 }
@@ -143,7 +146,9 @@ Status RunServe(const ServeOptions& opts, const GlobalOptions& options, CommandI
                                         std::chrono::duration<double>(*min_interval)));
   HttpLimits limits;
   limits.max_connections = opts.max_connections;
-  limits.timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout * 1000));
+  // Rounded up: a sub-millisecond --timeout must not become 0, a deadline always passed.
+  limits.timeout =
+      std::chrono::ceil<std::chrono::milliseconds>(std::chrono::duration<double>(*timeout));
   auto exporter =
       HttpExporter::Bind(*address, limits, {[cache] { return cache->Get(); }, IndexPage(*address)});
   if (!exporter) return exporter.TakeError();
