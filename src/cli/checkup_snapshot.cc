@@ -32,10 +32,6 @@ std::optional<std::chrono::steady_clock::time_point> SeenSince(const EarlierSamp
   return it->since;
 }
 
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 // The sysctl files and whether this kernel has each key.
 void ReadConfiguredSysctls(const std::string& root, const ProcFs& proc, const WarningSink& warn,
                            Snapshot& snapshot) {
@@ -165,6 +161,10 @@ Result<Snapshot> TakeSnapshot(Session& session, OwnerLookup& owners, const Earli
     ReadConfiguredSysctls(options.sysctl_root, session.proc(), warn, snapshot);
   }
   return snapshot;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace tcpdoctor

@@ -25,6 +25,9 @@ struct EarlierSample {
   std::chrono::steady_clock::time_point taken;
 };
 
+// Seconds on the steady clock since `start`: how long a collector took.
+double SecondsSince(std::chrono::steady_clock::time_point start);
+
 // Reads the counters and dumps the CLOSE_WAIT sockets now. Warns about missing counter files.
 Result<EarlierSample> TakeEarlierSample(Session& session, const WarningSink& warn);
 

@@ -9,14 +9,6 @@
 #include "cli/netns_targets.h"
 
 namespace tcpdoctor {
-namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
-
 MetricsCollection::MetricsCollection(GlobalOptions options, MetricsLimits limits, WarningSink warn)
     : options_(std::move(options)),
       limits_(limits),
@@ -50,15 +42,10 @@ std::string MetricsCollection::CollectAndRender() {
     warn_(targets.error().ToString());
   } else {
     for (const NetnsTarget& target : *targets) {
-      GlobalOptions here = options_;
-      here.all_netns = false;
-      if (options_.all_netns) {
-        here.netns_given = !target.entry.path.empty();
-        here.netns = target.entry.path;
-      }
       const uint64_t key = options_.all_netns ? target.entry.inode : 0;
       seen.insert(key);
-      namespaces.push_back(CollectNamespace(target.label, key, here, *owners));
+      namespaces.push_back(
+          CollectNamespace(target.label, key, OptionsFor(target, options_), *owners));
     }
   }
   // Forget namespaces that are gone, so that --all-netns does not grow with every container

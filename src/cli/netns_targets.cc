@@ -41,18 +41,22 @@ Result<std::vector<NetnsTarget>> ResolveTargets(const GlobalOptions& options, Co
   return targets;
 }
 
+GlobalOptions OptionsFor(const NetnsTarget& target, const GlobalOptions& options) {
+  GlobalOptions here = options;
+  if (options.all_netns) {
+    here.all_netns = false;
+    here.netns_given = !target.entry.path.empty();
+    here.netns = target.entry.path;
+  }
+  return here;
+}
+
 Status ForEachTarget(const std::vector<NetnsTarget>& targets, const GlobalOptions& options,
                      CommandIo& io,
                      const std::function<Status(const NetnsTarget&, const GlobalOptions&)>& body) {
   int not_entered = 0;
   for (const NetnsTarget& target : targets) {
-    GlobalOptions here = options;
-    if (options.all_netns) {
-      here.all_netns = false;
-      here.netns_given = !target.entry.path.empty();
-      here.netns = target.entry.path;
-    }
-    Status status = body(target, here);
+    Status status = body(target, OptionsFor(target, options));
     if (status || target.entry.current || !options.all_netns) {
       if (!status) return status;
       continue;

@@ -19,6 +19,9 @@ struct NetnsTarget {
 // --all-netns with --netns is a usage error.
 Result<std::vector<NetnsTarget>> ResolveTargets(const GlobalOptions& options, CommandIo& io);
 
+// The options for one target of `options`: with --all-netns, that namespace alone.
+GlobalOptions OptionsFor(const NetnsTarget& target, const GlobalOptions& options);
+
 // Runs `body` for each target with options that point at it. A namespace that vanished since
 // it was listed is skipped with a warning; namespaces that cannot be entered without root are
 // skipped and counted in one warning. Other errors stop the run.

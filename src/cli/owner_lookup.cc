@@ -12,10 +12,9 @@ void OwnerLookup::Prefetch() {
 }
 
 Result<SocketOwners> OwnerLookup::TimedScan() {
-  scan_started_ = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   auto scanned = ScanSocketOwners(proc_);
-  scan_seconds_ =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_started_).count();
+  scan_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return scanned;
 }
 

@@ -35,11 +35,7 @@ class OwnerLookup {
   const ProcessInfo& Details(uint32_t index);
   // The map if it is there without waiting (given, or scanned by an earlier Get()), else null.
   const SocketOwners* AlreadyScanned() const { return owners_.get(); }
-  // The map, once Get() has succeeded: to keep it beyond this lookup.
-  std::shared_ptr<SocketOwners> Shared() const { return owners_; }
-  // When this lookup's own scan started and how long it took; 0 s if it made none (it was
-  // given a map).
-  std::chrono::steady_clock::time_point scan_started() const { return scan_started_; }
+  // How long this lookup's own scan took; 0 s if it made none (it was given a map).
   double scan_seconds() const { return scan_seconds_; }
 
  private:
@@ -49,7 +45,6 @@ class OwnerLookup {
   WarningSink warn_;
   std::shared_ptr<SocketOwners> owners_;
   std::future<Result<SocketOwners>> pending_;
-  std::chrono::steady_clock::time_point scan_started_;
   double scan_seconds_ = 0;
 };
 
